@@ -1,0 +1,197 @@
+"""The frame path of one session, from the received video frame to the frame handed to the encoder.
+
+    input slot → [pose (+ matte) → stages …] → slot → [own-thread stage] → … → output slot
+
+Every arrow is a LatestSlot: a worker always takes the newest frame and a slow step makes the
+step before it drop (counted), never queue. A stage marked `own_thread` starts a new worker, so
+pose and the composite of frame N+1 overlap the neural repaint of frame N.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+import av
+import cv2
+import numpy as np
+
+from mirror.slot import LatestSlot, SlotClosed
+from mirror.stage import RenderStage
+
+if TYPE_CHECKING:
+    from mirror.metrics import Metrics
+    from pose import Pose
+    from world import Scene
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Frame:
+    """One camera frame on its way through the pipeline."""
+
+    seq: int
+    received_at: float  # time.monotonic() when the decoded frame left the WebRTC receiver
+    source: av.VideoFrame | None = None  # as received; converted by the first worker
+    image: np.ndarray | None = None  # RGB uint8 (H, W, 3)
+    pose: "Pose | None" = None
+    scene: "Scene | None" = None
+    output: av.VideoFrame | None = None  # what the output track sends
+    timings: dict[str, float] = field(default_factory=dict)  # step name → seconds
+
+
+class PoseStep:
+    """Runs pose (+ matte) every `every`-th frame; frames in between reuse the last result."""
+
+    def __init__(self, estimator_factory: Callable[[], object], every: int, matte: bool) -> None:
+        self._factory = estimator_factory
+        self._estimator = None
+        self._every = every
+        self._matte = matte
+        self._count = 0
+        self._last: "Pose | None" = None
+
+    def __call__(self, frame: Frame) -> "Pose":
+        if self._estimator is None:  # created in the worker thread that uses it (mediapipe graphs are per-thread)
+            self._estimator = self._factory()
+        h, w = frame.image.shape[:2]
+        if self._last is None or self._count % self._every == 0 or (self._last.width, self._last.height) != (w, h):
+            self._last = self._estimator.estimate(frame.image, frame.received_at, matte=self._matte)
+        self._count += 1
+        return self._last
+
+    def close(self) -> None:
+        if self._estimator is not None:
+            self._estimator.close()
+
+
+class FramePipeline:
+    def __init__(
+        self,
+        stages: list[RenderStage],
+        scene_source: Callable[[], "Scene"],
+        *,
+        size: tuple[int, int],
+        pose_factory: Callable[[], object] | None,
+        pose_every: int = 1,
+        metrics: "Metrics | None" = None,
+        session: str = "",
+    ) -> None:
+        self.size = size
+        self._scene_source = scene_source
+        self._metrics = metrics
+        self._session = session
+        self.stages = stages
+        needs_pose = any(s.needs_pose or s.needs_matte for s in stages)
+        needs_matte = any(s.needs_matte for s in stages)
+        self._pose = PoseStep(pose_factory, pose_every, needs_matte) if needs_pose and pose_factory else None
+        self.errors = 0
+
+        # Split the stages into segments, one worker thread each.
+        segments: list[list[RenderStage]] = [[]]
+        for stage in stages:
+            if stage.own_thread and segments[-1]:
+                segments.append([])
+            segments[-1].append(stage)
+        self.input: LatestSlot[Frame] = LatestSlot("input")
+        self.slots = [self.input]
+        for i in range(len(segments) - 1):
+            self.slots.append(LatestSlot(f"after_{segments[i][-1].name}"))
+        self.output: LatestSlot[Frame] = LatestSlot("output")
+        self.slots.append(self.output)
+        self._threads = [
+            threading.Thread(
+                target=self._work, args=(i, segment), name=f"mirror-{session}-{i}", daemon=True
+            )
+            for i, segment in enumerate(segments)
+        ]
+        self._seq = 0
+        for thread in self._threads:
+            thread.start()
+
+    # ---- called on the event loop ----
+    def submit(self, source: av.VideoFrame, received_at: float | None = None) -> None:
+        self._seq += 1
+        frame = Frame(seq=self._seq, received_at=received_at or time.monotonic(), source=source)
+        if self.input.put(frame) and self._metrics:
+            self._metrics.frames_dropped.labels(self._session, "input").inc()
+
+    def dropped(self) -> dict[str, int]:
+        return {slot.name: slot.dropped for slot in self.slots}
+
+    def close(self) -> None:
+        for slot in self.slots:
+            slot.close()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        if self._pose:
+            self._pose.close()
+        for stage in self.stages:
+            try:
+                stage.close()
+            except Exception:  # a stage failing to close must not stop the others
+                log.exception("closing stage %s", stage.name)
+
+    # ---- worker threads ----
+    def _work(self, index: int, segment: list[RenderStage]) -> None:
+        inbox, outbox = self.slots[index], self.slots[index + 1]
+        last = index == len(self._threads) - 1
+        while True:
+            try:
+                frame = inbox.take(timeout=0.5)
+            except SlotClosed:
+                return
+            if frame is None:
+                continue
+            try:
+                if index == 0:
+                    self._prepare(frame)
+                for stage in segment:
+                    self._run_stage(stage, frame)
+                if last:
+                    started = time.perf_counter()
+                    # Convert to the encoder's format here, off the event loop.
+                    frame.output = av.VideoFrame.from_ndarray(frame.image, format="rgb24").reformat(format="yuv420p")
+                    self._timed(frame, "to_yuv", started)
+            except Exception:
+                self.errors += 1
+                log.exception("frame %d failed in worker %d; skipped", frame.seq, index)
+                continue
+            if outbox.put(frame) and self._metrics and not last:
+                self._metrics.frames_dropped.labels(self._session, outbox.name).inc()
+
+    def _prepare(self, frame: Frame) -> None:
+        started = time.perf_counter()
+        image = frame.source.to_ndarray(format="rgb24")
+        frame.source = None
+        w, h = self.size
+        if image.shape[1] != w or image.shape[0] != h:
+            image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+        frame.image = np.ascontiguousarray(image)
+        self._timed(frame, "from_yuv", started)
+        frame.scene = self._scene_source()
+        if self._pose is not None:
+            started = time.perf_counter()
+            frame.pose = self._pose(frame)
+            self._timed(frame, "pose", started)
+
+    def _run_stage(self, stage: RenderStage, frame: Frame) -> None:
+        started = time.perf_counter()
+        try:
+            frame.image = stage.render(frame.image, frame.pose, frame.scene)
+        except Exception:
+            self.errors += 1
+            if self._metrics:
+                self._metrics.stage_errors.labels(stage.name).inc()
+            log.exception("stage %s failed on frame %d; skipped for this frame", stage.name, frame.seq)
+            return
+        self._timed(frame, stage.name, started)
+
+    def _timed(self, frame: Frame, step: str, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        frame.timings[step] = elapsed
+        if self._metrics:
+            self._metrics.stage_seconds.labels(step).observe(elapsed)

@@ -1,0 +1,120 @@
+"""The frame path holds only the latest frame at every boundary: overload drops, never queues."""
+import threading
+import time
+from typing import ClassVar
+
+import av
+import numpy as np
+
+from mirror.pipeline import FramePipeline
+
+
+class SlowStage:
+    """A real stage that takes a fixed time per frame (a stand-in for an expensive renderer)."""
+
+    name: ClassVar[str] = "slow"
+    needs_pose = needs_matte = needs_gpu = False
+    own_thread: ClassVar[bool] = False
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def render(self, image, pose, scene):
+        time.sleep(self.seconds)
+        return 255 - image
+
+    def close(self):
+        pass
+
+
+class FailingStage(SlowStage):
+    name: ClassVar[str] = "failing"
+
+    def render(self, image, pose, scene):
+        if image[0, 0, 0] % 2:
+            raise RuntimeError("boom")
+        return image
+
+
+class ThreadedStage(SlowStage):
+    name: ClassVar[str] = "threaded"
+    own_thread: ClassVar[bool] = True
+
+    def render(self, image, pose, scene):
+        self.thread = threading.current_thread().name
+        return super().render(image, pose, scene)
+
+
+def video_frame(value: int = 0) -> av.VideoFrame:
+    return av.VideoFrame.from_ndarray(np.full((64, 64, 3), value, np.uint8), format="rgb24")
+
+
+def drain(pipeline, results, stop):
+    while not stop.is_set():
+        frame = pipeline.output.take(timeout=0.05)
+        if frame is not None:
+            results.append((frame, time.monotonic()))
+
+
+def test_overload_drops_frames_and_latency_stays_flat():
+    stage_time = 0.02
+    pipeline = FramePipeline([SlowStage(stage_time)], lambda: None, size=(64, 64), pose_factory=None)
+    results, stop = [], threading.Event()
+    reader = threading.Thread(target=drain, args=(pipeline, results, stop))
+    reader.start()
+    try:
+        # 10x faster than the stage can go, for 300 frames.
+        for _ in range(300):
+            pipeline.submit(video_frame())
+            time.sleep(stage_time / 10)
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        reader.join()
+        pipeline.close()
+    assert pipeline.input.dropped > 200  # most frames were replaced in the input slot, and counted
+    latencies = [done - frame.received_at for frame, done in results]
+    assert len(latencies) > 10
+    # With a queue, the last frames would wait behind ~250 others (~5 s); with a slot they wait for
+    # at most the frame in progress.
+    first, last = np.median(latencies[:5]), np.median(latencies[-5:])
+    assert last < first + 3 * stage_time
+    assert max(latencies) < 10 * stage_time
+
+
+def test_a_stage_that_fails_skips_only_that_frame():
+    pipeline = FramePipeline([FailingStage(0)], lambda: None, size=(64, 64), pose_factory=None)
+    try:
+        pipeline.submit(video_frame(1))  # odd pixel value: the stage raises
+        failed = pipeline.output.take(timeout=5)
+        pipeline.submit(video_frame(2))
+        ok = pipeline.output.take(timeout=5)
+    finally:
+        pipeline.close()
+    assert failed is not None and ok is not None
+    assert pipeline.errors == 1
+    assert "failing" not in failed.timings and "failing" in ok.timings
+
+
+def test_output_is_yuv_ready_for_the_encoder_and_resized_to_the_mirror_size():
+    pipeline = FramePipeline([SlowStage(0)], lambda: None, size=(32, 48), pose_factory=None)
+    try:
+        pipeline.submit(video_frame(10))
+        frame = pipeline.output.take(timeout=5)
+    finally:
+        pipeline.close()
+    assert frame.output.format.name == "yuv420p"
+    assert (frame.output.width, frame.output.height) == (32, 48)
+    assert abs(int(frame.image[0, 0, 0]) - 245) <= 1
+
+
+def test_an_own_thread_stage_runs_in_its_own_worker():
+    threaded = ThreadedStage(0)
+    pipeline = FramePipeline([SlowStage(0), threaded], lambda: None, size=(64, 64), pose_factory=None)
+    try:
+        pipeline.submit(video_frame())
+        assert pipeline.output.take(timeout=5) is not None
+    finally:
+        pipeline.close()
+    assert threaded.thread.endswith("-1")
+    assert [s.name for s in pipeline.slots] == ["input", "after_slow", "output"]
