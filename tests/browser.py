@@ -1,0 +1,54 @@
+"""Debian's Chromium, driven by Playwright, with fake camera and microphone files.
+
+Media stays on loopback: Chromium gathers 127.0.0.1 only with --allow-loopback-in-peer-connection,
+and the server offers only 127.0.0.1 (Settings.ice_addresses).
+"""
+from __future__ import annotations
+
+import contextlib
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+# /usr/bin/chromium is a wrapper script; Playwright needs the real binary.
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+
+
+def chromium_path() -> str:
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    found = shutil.which("chromium")
+    if not found:
+        raise RuntimeError("Chromium is not installed: run `make test` (it apt-installs chromium)")
+    return found
+
+
+@contextlib.contextmanager
+def chromium_page(camera: Path, microphone: Path | None = None) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    args = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={camera}",
+        "--allow-loopback-in-peer-connection",
+        "--autoplay-policy=no-user-gesture-required",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ]
+    if microphone is not None:
+        args.append(f"--use-file-for-fake-audio-capture={microphone}")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=args)
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            page.console = []
+            page.on("console", lambda msg: page.console.append(f"{msg.type}: {msg.text}"))
+            yield page
+        finally:
+            browser.close()

@@ -1,0 +1,97 @@
+"""End to end: a real headless Chromium with a fake camera (and microphone) against the real
+server over WebRTC on loopback. What the page sees is what a person at the mirror would see."""
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import numpy as np
+import pytest
+
+from mirror.settings import Settings
+from mirror.testclip import clip_frames
+from tests.browser import chromium_page
+from tests.fake_media import write_wav, write_y4m
+from tests.live_server import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+LOOPBACK = ("127.0.0.1",)
+
+
+@pytest.fixture(scope="module")
+def camera(tmp_path_factory):
+    return write_y4m(tmp_path_factory.mktemp("media") / "astronaut.y4m", (f.image for f in clip_frames(90)))
+
+
+@pytest.fixture(scope="module")
+def silence(tmp_path_factory):
+    return write_wav(tmp_path_factory.mktemp("media") / "silence.wav", np.zeros(16000, np.float32), 16000)
+
+
+def wait_for(page, expression: str, timeout_s: float = 30.0):
+    page.wait_for_function(expression, timeout=timeout_s * 1000)
+    return page.evaluate(expression)
+
+
+def metric(text: str, name: str) -> float:
+    values = [float(m.group(1)) for m in re.finditer(rf"^{name}(?:{{[^}}]*}})? ([0-9.e+-]+)$", text, re.M)]
+    return sum(values)
+
+
+def test_mirror_page_shows_the_rendered_mirror_over_webrtc(camera, silence):
+    settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, speech=False)
+    with LiveServer(settings) as server, chromium_page(camera, silence) as page:
+        page.goto(server.url + "/?probe=1")
+        wait_for(page, "window.mirrorStats.connected")
+        wait_for(page, "window.mirrorStats.framesShown > 60")
+        # The probe flashes a corner every 1.5 s and times its return: the browser's glass-to-glass.
+        wait_for(page, "window.mirrorStats.g2gMs.length >= 4", 30)
+        stats = page.evaluate("window.mirrorStats")
+        (session,) = server.sessions.values()
+        latencies = sorted(session.recent_latencies)
+        metrics = server.metrics()
+        assert stats["state"] == "connected"
+        assert "hello" in stats["events"]
+        assert stats["stages"] == list(settings.stages)
+        assert metric(metrics, "mirror_frames_out_total") > 60
+        assert metric(metrics, "mirror_sessions_active") == 1
+        assert session.pipeline.errors == 0
+        # The returned video is the mirror's rendering at the mirror's size.
+        size = page.evaluate("[document.getElementById('mirror').videoWidth, document.getElementById('mirror').videoHeight]")
+        assert size == [settings.width, settings.height]
+        p95_server = np.percentile(latencies, 95) * 1000
+        g2g = np.percentile(stats["g2gMs"], [50, 95])
+        print(f"\nserver frame latency p50 {np.percentile(latencies, 50) * 1000:.1f} ms, p95 {p95_server:.1f} ms "
+              f"over {len(latencies)} frames; browser glass-to-glass p50 {g2g[0]:.0f} ms, p95 {g2g[1]:.0f} ms "
+              f"({len(stats['g2gMs'])} flashes); page fps {stats['fps']:.1f}")
+
+
+def test_typed_command_changes_the_scene_and_the_page_shows_it(camera, silence):
+    settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, speech=False)
+    with LiveServer(settings) as server, chromium_page(camera, silence) as page:
+        page.goto(server.url + "/")
+        wait_for(page, "window.mirrorStats.connected && window.mirrorStats.events.includes('hello')")
+        page.fill("#command", "give me a sword")
+        page.press("#command", "Enter")
+        scene = wait_for(page, "window.mirrorStats.scene")
+        assert [p["kind"] for p in scene["props"]] == ["sword"]
+        assert page.locator("#chips .chip").first.inner_text() == "sword"
+        (session,) = server.sessions.values()
+        assert [p.kind for p in session.scene.props] == ["sword"]
+
+
+def test_page_reconnects_after_the_server_restarts(camera, silence):
+    settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, speech=False, stages=("passthrough",))
+    with chromium_page(camera, silence) as page:
+        with LiveServer(settings) as server:
+            page.goto(server.url + "/")
+            wait_for(page, "window.mirrorStats.connected")
+        settings = server.settings
+        wait_for(page, "!window.mirrorStats.connected", 30)
+        with LiveServer(settings) as again:
+            wait_for(page, "window.mirrorStats.connected && window.mirrorStats.reconnects > 0", 45)
+            shown = page.evaluate("window.mirrorStats.framesShown")
+            wait_for(page, f"window.mirrorStats.framesShown > {shown + 10}")
+            assert len(again.sessions) == 1

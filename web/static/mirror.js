@@ -1,0 +1,280 @@
+// Magic Mirror page: camera + mic → server over WebRTC, mirror video back, events on a data channel.
+// Protocol v1 messages: {"v":1,"type":...}. No build step.
+"use strict";
+
+const PROTOCOL = 1;
+const params = new URLSearchParams(location.search);
+// probe=1: send the camera through a canvas that flashes a corner square every 1.5 s and time when
+// each flash comes back: a real glass-to-glass measurement in this browser.
+const PROBE = params.get("probe") === "1";
+const FLASH_EVERY_MS = 1500, FLASH_MS = 100, MARK = 32;
+
+const $ = (id) => document.getElementById(id);
+const video = $("mirror");
+const stats = { connected: false, framesShown: 0, fps: 0, serverMs: null, g2gMs: [], events: [], scene: null,
+                captions: [], state: "idle", session: null, reconnects: 0, stages: [] };
+window.mirrorStats = stats;  // read by the end-to-end test
+
+let pc = null, channel = null, localStream = null, sentStream = null;
+let retryMs = 1000, retryTimer = null, pingTimer = null;
+
+function setState(state) {
+  stats.state = state;
+  const el = $("state");
+  el.textContent = state;
+  el.className = "state state-" + state;
+}
+
+function showNotice(text) {
+  const el = $("notice");
+  el.textContent = text;
+  el.classList.toggle("show", Boolean(text));
+}
+
+async function getMedia() {
+  if (localStream) return localStream;
+  try {
+    localStream = await navigator.mediaDevices.getUserMedia({
+      video: { width: 640, height: 480, frameRate: 30 },
+      // Browser processing attenuates and gates speech that whisper would understand fine.
+      audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+    });
+  } catch (err) {
+    try {  // a camera without a microphone still makes a mirror
+      localStream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, frameRate: 30 } });
+      showNotice("No microphone: type your commands instead.");
+    } catch (err2) {
+      setState("error");
+      $("placeholder-text").textContent = "The mirror needs a camera: " + err2.message;
+      throw err2;
+    }
+  }
+  sentStream = PROBE ? probeStream(localStream) : localStream;
+  return localStream;
+}
+
+// ---- glass-to-glass probe ----
+let flashDrawnAt = null, flashSeen = true;
+function probeStream(stream) {
+  const cam = document.createElement("video");
+  cam.srcObject = new MediaStream(stream.getVideoTracks());
+  cam.muted = true;
+  cam.play();
+  const canvas = document.createElement("canvas");
+  canvas.width = 640; canvas.height = 480;
+  const ctx = canvas.getContext("2d");
+  let lastFlash = performance.now();
+  setInterval(() => {
+    if (cam.readyState >= 2) ctx.drawImage(cam, 0, 0, canvas.width, canvas.height);
+    const now = performance.now();
+    const flashing = now - lastFlash < FLASH_MS;
+    if (now - lastFlash >= FLASH_EVERY_MS) { lastFlash = now; flashDrawnAt = now; flashSeen = false; }
+    ctx.fillStyle = (now - lastFlash < FLASH_MS) || flashing ? "#fff" : "#000";
+    ctx.fillRect(0, 0, MARK, MARK);
+  }, 1000 / 60);
+  const out = canvas.captureStream(30);
+  stream.getAudioTracks().forEach((t) => out.addTrack(t));
+  return out;
+}
+
+const probeCanvas = document.createElement("canvas");
+probeCanvas.width = MARK; probeCanvas.height = MARK;
+const probeCtx = probeCanvas.getContext("2d", { willReadFrequently: true });
+function checkFlash(now, meta) {
+  if (flashSeen || flashDrawnAt === null || !video.videoWidth) return;
+  const sx = Math.round(video.videoWidth * 8 / 640), size = Math.round(video.videoWidth * (MARK - 16) / 640);
+  probeCtx.drawImage(video, sx, sx, size, size, 0, 0, MARK, MARK);
+  const px = probeCtx.getImageData(0, 0, MARK, MARK).data;
+  let sum = 0;
+  for (let i = 0; i < px.length; i += 4) sum += px[i] + px[i + 1] + px[i + 2];
+  if (sum / (px.length / 4) / 3 > 180) {
+    flashSeen = true;
+    const shownAt = meta && meta.expectedDisplayTime ? meta.expectedDisplayTime : now;
+    const ms = shownAt - flashDrawnAt;
+    if (ms > 0 && ms < 5000) { stats.g2gMs.push(ms); if (stats.g2gMs.length > 100) stats.g2gMs.shift(); }
+  }
+}
+
+// ---- frames shown ----
+let fpsCount = 0, fpsSince = performance.now();
+function onVideoFrame(now, meta) {
+  stats.framesShown++;
+  fpsCount++;
+  if (now - fpsSince >= 1000) {
+    stats.fps = fpsCount * 1000 / (now - fpsSince);
+    fpsCount = 0; fpsSince = now;
+    $("fps").textContent = stats.fps.toFixed(0);
+  }
+  if (PROBE) checkFlash(now, meta);
+  if (stats.g2gMs.length) {
+    const sorted = [...stats.g2gMs].sort((a, b) => a - b);
+    $("g2g-ms").textContent = sorted[Math.floor(sorted.length / 2)].toFixed(0);
+  }
+  video.requestVideoFrameCallback(onVideoFrame);
+}
+
+// ---- events from the server ----
+function onEvent(msg) {
+  stats.events.push(msg.type);
+  if (msg.type === "hello") {
+    stats.session = msg.session; stats.stages = msg.stages;
+    renderScene(msg.scene);
+    if (!msg.speech) showNotice("Voice is off on this server: type your commands.");
+  } else if (msg.type === "caption") {
+    stats.captions.push(msg.text);
+    showCaption(msg.text, null);
+  } else if (msg.type === "scene") {
+    stats.scene = msg.scene;
+    renderScene(msg.scene);
+    showCaption(msg.utterance, msg.changed ? msg.explain : "(nothing to change)");
+  } else if (msg.type === "notice") {
+    showNotice(msg.text);
+  } else if (msg.type === "error") {
+    console.warn("server says:", msg.text);
+  } else if (msg.type === "pong") {
+    stats.server = msg.stats;
+    if (msg.stats.server_latency_ms != null) {
+      stats.serverMs = msg.stats.server_latency_ms;
+      $("server-ms").textContent = stats.serverMs.toFixed(0);
+    }
+  }
+}
+
+let captionTimer = null;
+function showCaption(text, understood) {
+  const el = $("caption");
+  el.textContent = "“" + text + "”";
+  if (understood) {
+    const u = document.createElement("span");
+    u.className = "understood"; u.textContent = understood;
+    el.appendChild(u);
+  }
+  el.classList.add("show");
+  clearTimeout(captionTimer);
+  captionTimer = setTimeout(() => el.classList.remove("show"), 4000);
+}
+
+function renderScene(scene) {
+  const chips = $("chips");
+  chips.replaceChildren();
+  if (!scene) return;
+  const add = (text, cls) => {
+    const c = document.createElement("span");
+    c.className = "chip " + cls; c.textContent = text; chips.appendChild(c);
+  };
+  if (scene.theme) add(scene.theme.replaceAll("_", " "), "theme");
+  if (scene.style) add(scene.style.replaceAll("_", " "), "style");
+  for (const p of scene.props || []) {
+    add([p.color, p.kind.replaceAll("_", " ")].filter(Boolean).join(" ") + (p.scale !== 1 ? ` ×${p.scale.toFixed(1)}` : ""), "prop");
+  }
+  for (const e of scene.extras || []) add(e, "extra");
+}
+
+function send(obj) {
+  if (channel && channel.readyState === "open") channel.send(JSON.stringify({ v: PROTOCOL, ...obj }));
+}
+
+// ---- connection ----
+async function connect() {
+  clearTimeout(retryTimer);
+  setState("connecting");
+  await getMedia();
+  pc = new RTCPeerConnection({ iceServers: [] });
+  const thisPc = pc;
+  sentStream.getTracks().forEach((t) => pc.addTrack(t, sentStream));
+  channel = pc.createDataChannel("events");
+  channel.onmessage = (e) => { try { onEvent(JSON.parse(e.data)); } catch (err) { console.warn(err); } };
+  channel.onopen = () => {
+    clearInterval(pingTimer);
+    pingTimer = setInterval(() => send({ type: "ping", t: performance.now() }), 1000);
+  };
+  pc.ontrack = (e) => {
+    if (e.track.kind !== "video") return;
+    // Ask for the smallest playout delay: a mirror must not buffer.
+    if ("jitterBufferTarget" in e.receiver) e.receiver.jitterBufferTarget = 0;
+    if ("playoutDelayHint" in e.receiver) e.receiver.playoutDelayHint = 0;
+    video.srcObject = new MediaStream([e.track]);
+    video.play().catch(() => {});
+    $("placeholder").classList.add("hidden");
+  };
+  pc.onconnectionstatechange = () => {
+    if (pc !== thisPc) return;
+    const s = pc.connectionState;
+    setState(s);
+    stats.connected = s === "connected";
+    if (s === "failed" || s === "disconnected" || s === "closed") scheduleReconnect();
+  };
+  try {
+    await pc.setLocalDescription(await pc.createOffer());
+    await iceGatheringComplete(pc);
+    const res = await fetch("/offer", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sdp: pc.localDescription.sdp, type: "offer" }),
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error || res.statusText);
+    await pc.setRemoteDescription({ sdp: body.sdp, type: "answer" });
+    retryMs = 1000;
+    showNotice("");
+  } catch (err) {
+    console.warn("connect failed:", err);
+    showNotice("Cannot reach the mirror (" + err.message + "). Retrying…");
+    scheduleReconnect();
+  }
+}
+
+function iceGatheringComplete(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { if (pc.iceGatheringState === "complete") resolve(); };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, 2000);  // use what we have: host candidates come first
+  });
+}
+
+function scheduleReconnect() {
+  if (retryTimer) return;
+  setState("disconnected");
+  stats.connected = false;
+  clearInterval(pingTimer);
+  try { if (pc) pc.close(); } catch (e) {}
+  pc = null;
+  retryTimer = setTimeout(() => { retryTimer = null; stats.reconnects++; connect(); }, retryMs);
+  retryMs = Math.min(retryMs * 2, 5000);
+}
+
+// ---- mic activity (local level meter) ----
+function watchMic() {
+  const tracks = localStream.getAudioTracks();
+  if (!tracks.length) { $("mic").textContent = "no mic"; return; }
+  const ctx = new AudioContext();
+  const src = ctx.createMediaStreamSource(new MediaStream(tracks));
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 512;
+  src.connect(analyser);
+  const buf = new Float32Array(analyser.fftSize);
+  setInterval(() => {
+    analyser.getFloatTimeDomainData(buf);
+    let e = 0; for (const x of buf) e += x * x;
+    $("mic").classList.toggle("speaking", Math.sqrt(e / buf.length) > 0.02);
+  }, 100);
+}
+
+$("command-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const text = $("command").value.trim();
+  if (text) send({ type: "command", text });
+  $("command").value = "";
+});
+
+async function start() {
+  $("start").disabled = true;
+  try {
+    await getMedia();
+  } catch (e) { $("start").disabled = false; return; }
+  try { watchMic(); } catch (e) { console.warn(e); }
+  video.requestVideoFrameCallback(onVideoFrame);
+  connect();
+}
+$("start").addEventListener("click", start);
+if (params.get("autostart") !== "0") start();
