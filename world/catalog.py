@@ -1,0 +1,127 @@
+"""The scene catalog: the props, themes, styles and colours the mirror knows, read from TOML data.
+
+Ids are stable and shared with the renderers: a prop's id is its SVG asset id, a theme's id is the
+composite backdrop id, a style names a composite filter and optionally a neural preset.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+CATALOG_DIR = Path(__file__).parent / "catalog"
+ANCHORS = ("right_hand", "left_hand", "head", "face", "neck", "back", "shoulders", "waist", "feet", "beside")
+LAYERS = ("front", "behind")
+
+
+class CatalogError(ValueError):
+    """The catalog data is inconsistent; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class PropEntry:
+    id: str
+    name: str
+    synonyms: tuple[str, ...]
+    anchor: str
+    prompt: str
+    asset: str
+    size: float  # drawn height in shoulder widths at scale 1.0
+    layer: str  # "front" or "behind" the person
+
+
+@dataclass(frozen=True)
+class ThemeEntry:
+    id: str
+    name: str
+    synonyms: tuple[str, ...]
+    prompt: str
+    backdrop: str
+
+
+@dataclass(frozen=True)
+class StyleEntry:
+    id: str
+    name: str
+    synonyms: tuple[str, ...]
+    prompt: str
+    filter: str  # composite filter id
+    neural: str | None  # neural preset id, or None when only the filter exists
+
+
+@dataclass(frozen=True)
+class Catalog:
+    props: dict[str, PropEntry]
+    themes: dict[str, ThemeEntry]
+    styles: dict[str, StyleEntry]
+    colors: dict[str, tuple[int, int, int]]
+    color_synonyms: dict[str, str]
+
+    @classmethod
+    def load(cls, directory: Path = CATALOG_DIR) -> "Catalog":
+        def read(name: str) -> dict:
+            path = directory / name
+            try:
+                with open(path, "rb") as f:
+                    return tomllib.load(f)
+            except FileNotFoundError:
+                raise CatalogError(f"catalog file missing: {path}") from None
+            except tomllib.TOMLDecodeError as exc:
+                raise CatalogError(f"{path}: {exc}") from None
+
+        props = {k: _prop(k, v) for k, v in read("props.toml").items()}
+        themes = {
+            k: ThemeEntry(k, v["name"], _synonyms(v), v["prompt"], v.get("backdrop", k))
+            for k, v in read("themes.toml").items()
+        }
+        styles = {
+            k: StyleEntry(k, v["name"], _synonyms(v), v["prompt"], v["filter"], v.get("neural"))
+            for k, v in read("styles.toml").items()
+        }
+        colors_file = read("colors.toml")
+        colors = {k: tuple(int(c) for c in v) for k, v in colors_file["colors"].items()}
+        color_synonyms = dict(colors_file.get("synonyms", {}))
+        catalog = cls(props, themes, styles, colors, color_synonyms)  # type: ignore[arg-type]
+        catalog.validate()
+        return catalog
+
+    def validate(self) -> None:
+        filters = set(self.styles)
+        for style in self.styles.values():
+            if style.filter not in filters:
+                raise CatalogError(f"style {style.id}: filter {style.filter!r} is not a style id")
+        for name, target in self.color_synonyms.items():
+            if target not in self.colors:
+                raise CatalogError(f"colour synonym {name!r} → unknown colour {target!r}")
+        for color, rgb in self.colors.items():
+            if len(rgb) != 3 or not all(0 <= c <= 255 for c in rgb):
+                raise CatalogError(f"colour {color}: {rgb} is not an RGB triple")
+
+    def color_rgb(self, name: str | None) -> tuple[int, int, int] | None:
+        if name is None:
+            return None
+        return self.colors.get(self.color_synonyms.get(name, name))
+
+    def vocabulary(self) -> list[str]:
+        """Names people say to the mirror: biases speech recognition toward them."""
+        words: list[str] = []
+        for group in (self.props, self.themes, self.styles):
+            words += [entry.name for entry in group.values()]
+        words += list(self.colors)
+        return words
+
+
+def _synonyms(entry: dict) -> tuple[str, ...]:
+    names = [entry["name"].lower(), *(s.lower() for s in entry.get("synonyms", ()))]
+    return tuple(dict.fromkeys(names))
+
+
+def _prop(key: str, v: dict) -> PropEntry:
+    if v["anchor"] not in ANCHORS:
+        raise CatalogError(f"prop {key}: anchor {v['anchor']!r} is not one of {ANCHORS}")
+    if v.get("layer", "front") not in LAYERS:
+        raise CatalogError(f"prop {key}: layer must be one of {LAYERS}")
+    return PropEntry(
+        id=key, name=v["name"], synonyms=_synonyms(v), anchor=v["anchor"], prompt=v["prompt"],
+        asset=v.get("asset", key), size=float(v["size"]), layer=v.get("layer", "front"),
+    )

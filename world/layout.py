@@ -1,0 +1,162 @@
+"""Where each prop goes on the body in one frame: scene + keypoints → placements to draw.
+
+Pure numpy on plain data (the 33 MediaPipe landmarks as a (33, 3) array of x_px, y_px,
+visibility), so world/ needs nothing from pose/. Conventions for a Placement:
+- the artwork's pivot (e.g. a sword's grip) goes at (x, y) in pixels;
+- its "up" axis is rotated `angle_deg` clockwise from image-up (image y grows downward);
+- it is drawn `height_px` tall; `layer` says in front of or behind the person.
+Temporal smoothing is the renderer's job; a prop whose anchor is not visible is left out.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from world.catalog import Catalog
+    from world.scene import Scene
+
+VISIBLE = 0.5
+
+# MediaPipe Pose landmark indices (the person's own left/right).
+NOSE, L_EYE, R_EYE, L_EAR, R_EAR, MOUTH_L, MOUTH_R = 0, 2, 5, 7, 8, 9, 10
+L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = 11, 12, 13, 14, 15, 16
+L_PINKY, R_PINKY, L_INDEX, R_INDEX = 17, 18, 19, 20
+L_HIP, R_HIP, L_ANKLE, R_ANKLE = 23, 24, 27, 28
+
+
+@dataclass(frozen=True)
+class Placement:
+    prop_index: int
+    kind: str
+    asset: str
+    color_rgb: tuple[int, int, int] | None
+    x: float
+    y: float
+    angle_deg: float
+    height_px: float
+    layer: str
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    x: float
+    y: float
+    up: tuple[float, float]  # unit vector, image coordinates
+
+
+def layout(scene: "Scene", catalog: "Catalog", landmarks: np.ndarray, width: int, height: int) -> list[Placement]:
+    body = _Body(landmarks)
+    scale = body.scale()
+    if scale is None:
+        return []
+    placements: list[Placement] = []
+    for index, prop in enumerate(scene.props):
+        entry = catalog.props.get(prop.kind)
+        if entry is None:
+            continue
+        anchor = body.anchor(prop.anchor, scale)
+        if anchor is None:
+            continue
+        placements.append(Placement(
+            prop_index=index, kind=prop.kind, asset=entry.asset, color_rgb=catalog.color_rgb(prop.color),
+            x=anchor.x, y=anchor.y, angle_deg=math.degrees(math.atan2(anchor.up[0], -anchor.up[1])),
+            height_px=scale * entry.size * prop.scale, layer=entry.layer,
+        ))
+    # Behind-the-person art first, then front; within a layer, in the order the props were added.
+    placements.sort(key=lambda p: (p.layer != "behind", p.prop_index))
+    return placements
+
+
+class _Body:
+    def __init__(self, landmarks: np.ndarray) -> None:
+        self.lm = np.asarray(landmarks, np.float64)
+
+    def ok(self, *indices: int) -> bool:
+        return all(self.lm[i, 2] >= VISIBLE for i in indices)
+
+    def p(self, i: int) -> np.ndarray:
+        return self.lm[i, :2]
+
+    def mid(self, a: int, b: int) -> np.ndarray:
+        return (self.p(a) + self.p(b)) / 2
+
+    def scale(self) -> float | None:
+        """Body size in pixels: the shoulder width, or an estimate from the head when shoulders are out."""
+        if self.ok(L_SHOULDER, R_SHOULDER):
+            width = float(np.linalg.norm(self.p(L_SHOULDER) - self.p(R_SHOULDER)))
+            if width > 1:
+                return width
+        if self.ok(L_EAR, R_EAR):
+            return 2.2 * float(np.linalg.norm(self.p(L_EAR) - self.p(R_EAR)))
+        if self.ok(L_EYE, R_EYE):
+            return 5.0 * float(np.linalg.norm(self.p(L_EYE) - self.p(R_EYE)))
+        return None
+
+    def head_up(self) -> np.ndarray:
+        """From the mouth to the eyes: 'up' for anything worn on the head."""
+        if self.ok(L_EYE, R_EYE, MOUTH_L, MOUTH_R):
+            return _unit(self.mid(L_EYE, R_EYE) - self.mid(MOUTH_L, MOUTH_R))
+        return self.torso_up()
+
+    def torso_up(self) -> np.ndarray:
+        if self.ok(L_SHOULDER, R_SHOULDER, L_HIP, R_HIP):
+            return _unit(self.mid(L_SHOULDER, R_SHOULDER) - self.mid(L_HIP, R_HIP))
+        if self.ok(L_SHOULDER, R_SHOULDER):
+            # Perpendicular to the shoulder line, pointing up the image.
+            across = self.p(L_SHOULDER) - self.p(R_SHOULDER)
+            up = _unit(np.array([across[1], -across[0]]))
+            return up if up[1] <= 0 else -up
+        return np.array([0.0, -1.0])
+
+    def anchor(self, name: str, scale: float) -> _Anchor | None:
+        if name in ("right_hand", "left_hand"):
+            wrist, elbow, index, pinky = (
+                (R_WRIST, R_ELBOW, R_INDEX, R_PINKY) if name == "right_hand" else (L_WRIST, L_ELBOW, L_INDEX, L_PINKY)
+            )
+            if not self.ok(wrist):
+                return None
+            hand = [self.p(wrist)] + [self.p(i) for i in (index, pinky) if self.ok(i)]
+            point = np.mean(hand, axis=0)
+            # A held prop follows the forearm: elbow → wrist, continued.
+            up = _unit(self.p(wrist) - self.p(elbow)) if self.ok(elbow) else np.array([0.0, -1.0])
+            return _Anchor(point[0], point[1], tuple(up))
+        if name in ("head", "face"):
+            if not self.ok(L_EYE, R_EYE):
+                return None
+            up = self.head_up()
+            eyes = self.mid(L_EYE, R_EYE)
+            if name == "face":
+                return _Anchor(eyes[0], eyes[1], tuple(up))
+            # The crown of the head sits about one eye-to-mouth distance above the eyes, scaled by body size.
+            top = eyes + up * 0.32 * scale
+            return _Anchor(top[0], top[1], tuple(up))
+        if not self.ok(L_SHOULDER, R_SHOULDER):
+            return None
+        shoulders = self.mid(L_SHOULDER, R_SHOULDER)
+        up = self.torso_up()
+        if name == "neck":
+            point = shoulders + up * 0.12 * scale
+        elif name in ("shoulders", "back"):
+            point = shoulders
+        elif name == "waist":
+            point = self.mid(L_HIP, R_HIP) if self.ok(L_HIP, R_HIP) else shoulders - up * 1.3 * scale
+        elif name == "feet":
+            if not self.ok(L_ANKLE, R_ANKLE):
+                return None
+            point = self.mid(L_ANKLE, R_ANKLE)
+        elif name == "beside":
+            # On the person's left shoulder, a little outward: where a pirate's parrot sits.
+            outward = _unit(self.p(L_SHOULDER) - self.p(R_SHOULDER))
+            point = self.p(L_SHOULDER) + outward * 0.1 * scale
+        else:
+            return None
+        return _Anchor(point[0], point[1], tuple(up))
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 1e-6 else np.array([0.0, -1.0])
