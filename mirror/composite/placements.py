@@ -1,0 +1,86 @@
+"""Jitter-free prop placement over time: smoothing per prop and holding through brief drop-outs.
+
+`world.layout` places props from this frame's keypoints alone; keypoints wobble a few pixels and
+can vanish for a frame. Each prop (by its index in the scene, and kind) gets a One-Euro filter over
+(x, y, angle, height), and a prop whose placement disappears keeps its last one for HOLD_S,
+fading out, instead of popping.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pose.smoothing import OneEuroFilter
+
+# Long enough to bridge a missed keypoint or two, short enough not to leave a sword in mid-air.
+HOLD_S = 0.3
+
+
+@dataclass(frozen=True)
+class SmoothPlacement:
+    prop_index: int
+    kind: str
+    asset: str
+    color_rgb: tuple[int, int, int] | None
+    x: float
+    y: float
+    angle_deg: float
+    height_px: float
+    layer: str
+    opacity: float = 1.0
+
+
+@dataclass
+class _Track:
+    kind: str
+    filter: OneEuroFilter
+    last: SmoothPlacement
+    seen_at: float
+    angle_unwrapped: float
+
+
+class PlacementTracker:
+    def __init__(self, *, smoothing: bool = True) -> None:
+        self._smoothing = smoothing
+        self._tracks: dict[int, _Track] = {}
+
+    def update(self, placements: list, now: float) -> list[SmoothPlacement]:
+        """placements: world.layout's Placement list for this frame (draw order)."""
+        out: list[SmoothPlacement] = []
+        seen: set[int] = set()
+        for p in placements:
+            seen.add(p.prop_index)
+            track = self._tracks.get(p.prop_index)
+            if track is not None and track.kind != p.kind:
+                track = None  # a different prop now sits at this index: start afresh
+            if track is None:
+                track = _Track(p.kind, OneEuroFilter(min_cutoff_hz=1.2, beta=0.015), None, now, float(p.angle_deg))  # type: ignore[arg-type]
+                self._tracks[p.prop_index] = track
+            # Unwrap the angle so 179° → −179° is a 2° turn, not a 358° spin.
+            delta = (float(p.angle_deg) - track.angle_unwrapped + 180.0) % 360.0 - 180.0
+            track.angle_unwrapped += delta
+            raw = np.array([p.x, p.y, track.angle_unwrapped, p.height_px], np.float64)
+            x, y, angle, height = track.filter(raw, now) if self._smoothing else raw
+            track.angle_unwrapped = angle if self._smoothing else track.angle_unwrapped
+            smooth = SmoothPlacement(p.prop_index, p.kind, p.asset, p.color_rgb, float(x), float(y),
+                                     float(angle), float(max(1.0, height)), p.layer)
+            track.last, track.seen_at = smooth, now
+            out.append(smooth)
+        for index, track in list(self._tracks.items()):
+            if index in seen:
+                continue
+            age = now - track.seen_at
+            if age >= HOLD_S:
+                del self._tracks[index]
+                continue
+            held = track.last
+            out.append(SmoothPlacement(held.prop_index, held.kind, held.asset, held.color_rgb, held.x, held.y,
+                                       held.angle_deg, held.height_px, held.layer, 1.0 - age / HOLD_S))
+        return out
+
+    def forget(self, keep: int) -> None:
+        """Drop tracks of prop indices >= keep (the scene lost props)."""
+        for index in [i for i in self._tracks if i >= keep]:
+            del self._tracks[index]

@@ -1,0 +1,196 @@
+"""CompositeRenderer: the embedded default mirror, real time on 2 CPU cores.
+
+Per frame:  backdrop (theme, crossfading on change) → props behind the person → the person, cut
+out with the feathered matte → props in front → the style filter (when the neural stage will not
+repaint the frame instead). With no theme and no prop behind, the camera background stays and
+nothing is cut out.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Callable, ClassVar
+
+import cv2
+import numpy as np
+
+from mirror.composite.backdrops import Backdrop
+from mirror.composite.cutout import PersonCutout
+from mirror.composite.filters import FilterBank
+from mirror.composite.placements import PlacementTracker, SmoothPlacement
+from mirror.composite.props import SpriteCache, draw_sprite
+
+if TYPE_CHECKING:
+    from pose import Pose
+    from world import Catalog, Scene
+
+log = logging.getLogger(__name__)
+
+CROSSFADE_S = 0.5  # theme changes blend over this long: a cut feels like a glitch, longer feels slow
+
+
+class CompositeRenderer:
+    name: ClassVar[str] = "composite"
+    needs_pose: ClassVar[bool] = True
+    needs_matte: ClassVar[bool] = True
+    needs_gpu: ClassVar[bool] = False
+    own_thread: ClassVar[bool] = False
+
+    def __init__(self, catalog: "Catalog", *, neural_available: bool = False,
+                 clock: Callable[[], float] = time.monotonic, smoothing: bool = True) -> None:
+        """clock: seconds, monotonic; animations, crossfades and smoothing run on it (tests pass a
+        fake one). smoothing=False places props exactly where layout says (stills, tests)."""
+        self.catalog = catalog
+        self.neural_available = neural_available
+        self._clock = clock
+        self._t0 = clock()
+        self._backdrops: OrderedDict[tuple[str, int, int], Backdrop] = OrderedDict()
+        self._sprites = SpriteCache()
+        self._tracker = PlacementTracker(smoothing=smoothing)
+        self._cutout = PersonCutout()
+        self._filters = FilterBank()
+        self._theme: str | None = None
+        self._previous_theme: str | None = None
+        self._fade_start = -1e9
+        self._first_frame = True
+        self._bg: np.ndarray | None = None  # reused background buffer
+        # The placements drawn on the last frame (after smoothing), for tests and debugging.
+        self.last_placements: list[SmoothPlacement] = []
+        # Seconds spent per step on the last frame.
+        self.timings: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ the frame
+    def render(self, image: np.ndarray, pose: "Pose | None", scene: "Scene") -> np.ndarray:
+        now = self._clock()
+        t = now - self._t0
+        h, w = image.shape[:2]
+        timings = self.timings
+        timings.clear()
+        t_start = time.perf_counter()
+
+        placements = self._place(pose, scene, w, h, now)
+        behind = [p for p in placements if p.layer == "behind"]
+        front = [p for p in placements if p.layer != "behind"]
+        t_layout = time.perf_counter()
+        timings["layout"] = t_layout - t_start
+
+        background = self._background(scene.theme, image, t, now)
+        t_backdrop = time.perf_counter()
+        timings["backdrop"] = t_backdrop - t_layout
+
+        filter_id = self._filter_for(scene)
+        strength = float(getattr(scene, "style_strength", 1.0))
+        person = image
+        if filter_id is not None and not self._filters.whole_frame(filter_id):
+            person = self._filters.apply(filter_id, image, t, strength)
+        t_person_style = time.perf_counter()
+        timings["style"] = t_person_style - t_backdrop
+
+        matte = pose.matte if pose is not None else None
+        if matte is not None and matte.shape != (h, w):
+            matte = None
+        if (background is not None or behind) and matte is not None:
+            if background is None:
+                background = self._buffer(image)
+                np.copyto(background, image)
+            for p in behind:
+                self._draw(background, p)
+            alpha, inverse = self._cutout.update(matte, now)
+            out = cv2.blendLinear(person, background, alpha, inverse)
+        else:
+            # No cut-out possible or needed: the backdrop alone when there is no matte to cut with
+            # would hide the person, so the camera frame stays.
+            out = person.copy() if person is image else person
+            for p in behind:
+                self._draw(out, p)
+        t_person = time.perf_counter()
+        timings["person"] = t_person - t_person_style
+
+        for p in front:
+            self._draw(out, p)
+        t_props = time.perf_counter()
+        timings["props"] = t_props - t_person
+
+        if filter_id is not None and self._filters.whole_frame(filter_id):
+            out = self._filters.apply(filter_id, out, t, strength)
+        timings["style"] += time.perf_counter() - t_props
+        return out
+
+    def close(self) -> None:
+        self._backdrops.clear()
+
+    # ------------------------------------------------------------------ steps
+    def _place(self, pose: "Pose | None", scene: "Scene", w: int, h: int, now: float) -> list[SmoothPlacement]:
+        props = tuple(getattr(scene, "props", ()))
+        self._tracker.forget(len(props))
+        raw = []
+        if props and pose is not None and pose.found:
+            from world import layout
+
+            raw = layout(scene, self.catalog, pose.landmarks, w, h)
+        placements = self._tracker.update(raw, now)
+        self.last_placements = placements
+        return placements
+
+    def _backdrop(self, theme: str, w: int, h: int) -> Backdrop:
+        key = (theme, w, h)
+        backdrop = self._backdrops.get(key)
+        if backdrop is None:
+            backdrop = self._backdrops[key] = Backdrop(theme, w, h)
+            if len(self._backdrops) > 4:  # the current and previous theme, at most two sizes
+                self._backdrops.popitem(last=False)
+        else:
+            self._backdrops.move_to_end(key)
+        return backdrop
+
+    def _background(self, theme: str | None, image: np.ndarray, t: float, now: float) -> np.ndarray | None:
+        """The picture behind the person: the theme's backdrop, mid-crossfade a blend of the old
+        and new one (no theme = the camera's own background); None when the camera stays as is."""
+        if theme != self._theme:
+            if not self._first_frame:
+                self._previous_theme, self._fade_start = self._theme, now
+            self._theme = theme
+        self._first_frame = False
+        h, w = image.shape[:2]
+        fade = (now - self._fade_start) / CROSSFADE_S
+        current = self._backdrop(self._backdrop_id(theme), w, h).render(t) if theme is not None else None
+        if fade >= 1.0 or fade < 0:
+            return current
+        previous = (self._backdrop(self._backdrop_id(self._previous_theme), w, h).render(t)
+                    if self._previous_theme is not None else None)
+        if current is None and previous is None:
+            return None
+        new = current if current is not None else image
+        old = previous if previous is not None else image
+        return cv2.addWeighted(new, float(fade), old, float(1.0 - fade), 0)
+
+    def _backdrop_id(self, theme: str) -> str:
+        entry = self.catalog.themes.get(theme) if self.catalog is not None else None
+        return getattr(entry, "backdrop", None) or theme
+
+    def _draw(self, canvas: np.ndarray, p: SmoothPlacement) -> None:
+        sprite, art = self._sprites.get(p.asset, p.color_rgb, p.height_px)
+        draw_sprite(canvas, sprite, art, p.x, p.y, p.angle_deg, p.height_px, p.opacity)
+
+    def _filter_for(self, scene: "Scene") -> str | None:
+        style_id = getattr(scene, "style", None)
+        if not style_id:
+            return None
+        style = self.catalog.styles.get(style_id) if self.catalog is not None else None
+        if style is None:
+            # Not in the catalog: a bare filter id still works (benches, snapshots).
+            from mirror.composite.filters import FILTERS
+
+            return style_id if style_id in FILTERS else None
+        filter_id = getattr(style, "filter", None)
+        if not filter_id:
+            return None
+        if getattr(style, "neural", None) and self.neural_available:
+            return None  # the neural stage repaints this frame after us
+        return filter_id
+
+    def _buffer(self, like: np.ndarray) -> np.ndarray:
+        if self._bg is None or self._bg.shape != like.shape:
+            self._bg = np.empty_like(like)
+        return self._bg
