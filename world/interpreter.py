@@ -1,0 +1,289 @@
+"""Utterance + scene → new scene: what the person asked the mirror to change.
+
+A first, rule-based interpreter: normalise the text, split it into clauses, find catalog mentions
+(exact, then fuzzy for whisper's misspellings) and an intent per clause (add, change, remove,
+theme, style, strength, undo/redo/reset). A clause without its own verb inherits the previous
+clause's ("give me a blue sword and a crown"). Unknown things asked for go to the scene's extras.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from world import edits
+from world.catalog import ANCHORS, Catalog
+from world.scene import Scene
+
+_NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5"}
+_SIZE_WORDS = {
+    "bigger": 1.5, "larger": 1.5, "big": 1.5, "large": 1.5, "longer": 1.5, "taller": 1.5,
+    "huge": 2.0, "giant": 2.0, "enormous": 2.0, "massive": 2.0, "gigantic": 2.0,
+    "smaller": 0.67, "small": 0.67, "shorter": 0.67, "little": 0.67,
+    "tiny": 0.5, "mini": 0.5, "teeny": 0.5,
+}
+_ANCHOR_WORDS = {
+    "right hand": "right_hand", "left hand": "left_hand", "my hand": "right_hand", "hand": "right_hand",
+    "head": "head", "face": "face", "eyes": "face", "neck": "neck", "back": "back",
+    "shoulders": "shoulders", "shoulder": "beside", "waist": "waist", "feet": "feet", "foot": "feet",
+    "next to me": "beside", "beside me": "beside",
+}
+_UNDO = ("undo", "go back", "take that back", "undo that", "back")
+_REDO = ("redo", "do it again", "put it back")
+_RESET = ("start over", "reset", "start again", "clear everything", "begin again", "from scratch")
+_REMOVE_VERBS = ("remove", "take away", "take off", "get rid of", "no more", "without", "lose the", "drop the",
+                 "delete", "take it off", "throw away", "away with")
+_REMOVE_ALL = ("remove everything", "take it all off", "take everything off", "remove all", "clear all",
+               "no more props", "take everything away", "get rid of everything")
+_ADD_VERBS = ("give me", "i want", "i d like", "i would like", "add", "put", "i need", "hand me", "can i have",
+              "can i get", "let me have", "bring me", "show me with", "wear", "holding", "hold")
+_CHANGE_VERBS = ("make", "turn", "change", "paint", "color", "colour")
+_THEME_CUES = ("put me in", "take me to", "send me to", "i want to be", "go to", "background", "let s go to",
+               "in the", "at the", "on the", "to the")
+_STRONGER = ("more painterly", "stronger", "more style", "more intense", "more artistic", "crank it up")
+_WEAKER = ("subtler", "more subtle", "less", "softer", "weaker", "tone it down", "less painterly")
+_CLEAR_THEME = ("no background", "remove the background", "normal background", "real background")
+_CLEAR_STYLE = ("normal look", "no style", "no filter", "remove the style", "back to normal", "normal style")
+_NEGATION = re.compile(r"\b(don t|do not|dont|never|no thanks|not)\b")
+_FILLER = re.compile(r"\b(a|an|the|some|please|my|me|of|with|pair|like|look|style|it|now|also|can|you|and)\b")
+
+
+@dataclass
+class Interpretation:
+    utterance: str
+    scene: Scene
+    changed: bool
+    changes: list[str] = field(default_factory=list)
+    explain: str = ""
+
+    def to_event(self) -> dict[str, Any]:
+        return {"utterance": self.utterance, "changed": self.changed, "changes": list(self.changes),
+                "explain": self.explain, "scene": self.scene.to_dict(history=False)}
+
+
+@dataclass
+class _Mention:
+    group: str  # "prop", "theme", "style", "color"
+    id: str
+    start: int  # word offsets in the clause
+    end: int
+
+
+class Interpreter:
+    def __init__(self, catalog: Catalog, embedder: Any = None) -> None:
+        self.catalog = catalog
+        self.embedder = embedder
+        self._phrases: dict[str, tuple[str, str]] = {}  # phrase → (group, id)
+        for group, entries in (("prop", catalog.props), ("theme", catalog.themes), ("style", catalog.styles)):
+            for entry in entries.values():
+                for synonym in entry.synonyms:
+                    self._phrases.setdefault(_normalise(synonym), (group, entry.id))
+        for color in catalog.colors:
+            self._phrases.setdefault(color, ("color", color))
+        for word, color in catalog.color_synonyms.items():
+            self._phrases.setdefault(word, ("color", color))
+        self._max_words = max(len(p.split()) for p in self._phrases)
+        self._fuzzy_words = sorted({p for p in self._phrases if len(p) >= 4})
+        # Protect multi-word phrases that contain "and" ("black and white") from clause splitting.
+        self._and_phrases = [p for p in self._phrases if " and " in p]
+
+    def apply(self, scene: Scene, text: str) -> Interpretation:
+        utterance = text if isinstance(text, str) else str(text)
+        norm = _normalise(utterance)
+        result = Interpretation(utterance, scene, False)
+        if not norm:
+            result.explain = "nothing said"
+            return result
+        new, notes = self._interpret(scene, norm)
+        result.scene = new
+        result.changed = new is not scene and new.state != scene.state
+        result.changes = notes if result.changed else []
+        result.explain = "; ".join(notes) if result.changed else (notes[0] if notes else "nothing to change")
+        return result
+
+    # ---- whole-utterance commands, then clause by clause ----
+    def _interpret(self, scene: Scene, norm: str) -> tuple[Scene, list[str]]:
+        if _phrase_in(norm, _RESET):
+            return edits.reset(scene), ["started over"]
+        if _phrase_in(norm, _REDO):
+            return edits.redo(scene), ["redo"]
+        if _phrase_in(norm, _UNDO) and len(norm.split()) <= 4:
+            return edits.undo(scene), ["undo"]
+        notes: list[str] = []
+        if _phrase_in(norm, _REMOVE_ALL):
+            scene = edits.clear_props(scene)
+            notes.append("removed everything")
+            return scene, notes
+        for phrase in self._and_phrases:
+            norm = norm.replace(phrase, phrase.replace(" and ", " & "))
+        intent: str | None = None
+        for clause in re.split(r"\b(?:and then|and|then|also|plus)\b|,", norm):
+            clause = clause.strip().replace(" & ", " and ")
+            if not clause:
+                continue
+            scene, intent = self._clause(scene, clause, intent, notes)
+        return scene, notes
+
+    def _clause(self, scene: Scene, clause: str, intent: str | None, notes: list[str]) -> tuple[Scene, str | None]:
+        if _NEGATION.search(clause) and not _phrase_in(clause, ("no more",)):
+            notes.append(f"ignored a negated request: '{clause}'")
+            return scene, "negated"
+        mentions = self._mentions(clause)
+        props = [m for m in mentions if m.group == "prop"]
+        themes = [m for m in mentions if m.group == "theme"]
+        styles = [m for m in mentions if m.group == "style"]
+        colors = [m for m in mentions if m.group == "color"]
+        sizes = [_SIZE_WORDS[w] for w in clause.split() if w in _SIZE_WORDS]
+        anchor = self._anchor(clause)
+
+        if _phrase_in(clause, _CLEAR_THEME):
+            return edits.set_theme(scene, None), _noted(notes, "removed the background", "theme")
+        if _phrase_in(clause, _CLEAR_STYLE):
+            return edits.set_style(scene, None), _noted(notes, "back to the normal look", "style")
+        if _phrase_in(clause, _STRONGER) and not props:
+            return edits.change_style_strength(scene, +0.2), _noted(notes, "stronger style", "strength")
+        if _phrase_in(clause, _WEAKER) and not props:
+            return edits.change_style_strength(scene, -0.2), _noted(notes, "subtler style", "strength")
+
+        verb = self._verb(clause) or intent
+        if verb == "remove":
+            for m in props:
+                index = _find_prop(scene, m.id)
+                if index is not None:
+                    scene = edits.remove_prop(scene, index)
+                    notes.append(f"removed {self.catalog.props[m.id].name}")
+            for m in themes:
+                if scene.theme == m.id:
+                    scene = edits.set_theme(scene, None)
+                    notes.append("removed the background")
+            for m in styles:
+                if scene.style == m.id:
+                    scene = edits.set_style(scene, None)
+                    notes.append("back to the normal look")
+            if not mentions and re.search(r"\b(it|that|this)\b", clause) and scene.focus is not None:
+                removed = scene.props[scene.focus].kind
+                scene = edits.remove_prop(scene, scene.focus)
+                notes.append(f"removed {self.catalog.props[removed].name}")
+            return scene, "remove"
+        for m in themes:
+            scene = edits.set_theme(scene, m.id)
+            notes.append(f"theme: {self.catalog.themes[m.id].name}")
+        for m in styles:
+            scene = edits.set_style(scene, m.id)
+            notes.append(f"style: {self.catalog.styles[m.id].name}")
+        if props:
+            for m in props:
+                color = _nearest(colors, m, before=True)
+                index = _find_prop(scene, m.id)
+                if verb == "change" and index is not None:
+                    scene = edits.change_prop(scene, index, color=color,
+                                              scale_by=sizes[0] if sizes else None, anchor=anchor)
+                    notes.append(f"changed {self.catalog.props[m.id].name}")
+                else:
+                    scene = edits.add_prop(scene, self.catalog, m.id, anchor=anchor, color=color,
+                                           scale=sizes[0] if sizes else 1.0)
+                    notes.append(f"added {self.catalog.props[m.id].name}")
+            return scene, verb or "add"
+        if (colors or sizes) and not themes and not styles and scene.focus is not None:
+            if verb in ("change", "add", None) or intent == "change":
+                scene = edits.change_prop(scene, scene.focus, color=colors[0].id if colors else None,
+                                          scale_by=sizes[0] if sizes else None)
+                notes.append(f"changed {self.catalog.props[scene.props[scene.focus].kind].name}")
+                return scene, "change"
+        if themes or styles:
+            return scene, verb
+        if verb == "add" and self._verb(clause) == "add":
+            thing = self._unknown_thing(clause)
+            if thing:
+                scene = edits.add_extra(scene, thing)
+                notes.append(f"added '{thing}' (not in the catalog: it goes to the prompt)")
+        return scene, verb
+
+    # ---- pieces ----
+    def _verb(self, clause: str) -> str | None:
+        if _phrase_in(clause, _REMOVE_VERBS):
+            return "remove"
+        if _phrase_in(clause, _CHANGE_VERBS):
+            return "change"
+        if _phrase_in(clause, _ADD_VERBS):
+            return "add"
+        return None
+
+    def _anchor(self, clause: str) -> str | None:
+        for phrase, anchor in sorted(_ANCHOR_WORDS.items(), key=lambda kv: -len(kv[0])):
+            if re.search(rf"\b(on|in|to|around|at|over) (my |the )?{phrase}\b", clause):
+                return anchor if anchor in ANCHORS else None
+        return None
+
+    def _mentions(self, clause: str) -> list[_Mention]:
+        words = clause.split()
+        found: list[_Mention] = []
+        taken = [False] * len(words)
+        for n in range(min(self._max_words, len(words)), 0, -1):
+            for i in range(len(words) - n + 1):
+                if any(taken[i:i + n]):
+                    continue
+                phrase = " ".join(words[i:i + n])
+                hit = self._phrases.get(phrase)
+                if hit is None and n == 1 and len(phrase) >= 4 and phrase not in _COMMON_WORDS:
+                    close = difflib.get_close_matches(phrase, self._fuzzy_words, n=1, cutoff=0.84)
+                    hit = self._phrases[close[0]] if close else None
+                if hit is None and n >= 2:
+                    close = difflib.get_close_matches(phrase, [p for p in self._phrases if len(p.split()) == n],
+                                                      n=1, cutoff=0.88)
+                    hit = self._phrases[close[0]] if close else None
+                if hit is not None:
+                    found.append(_Mention(hit[0], hit[1], i, i + n))
+                    taken[i:i + n] = [True] * n
+        return sorted(found, key=lambda m: m.start)
+
+    def _unknown_thing(self, clause: str) -> str | None:
+        for verb in _ADD_VERBS:
+            match = re.search(rf"\b{verb}\b(.*)", clause)
+            if match:
+                rest = re.sub(r"^\s*(me|to have|to see|on me)\b", "", match.group(1)).strip()
+                rest = re.sub(r"\b(please|on me|now)\b", "", rest).strip()
+                core = _FILLER.sub("", rest).strip()
+                if core and len(core) >= 3:
+                    return rest if rest.startswith(("a ", "an ", "the ", "some ")) else f"a {rest}"
+        return None
+
+
+_COMMON_WORDS = {"make", "give", "want", "with", "look", "like", "take", "more", "less", "have", "that", "this",
+                 "those", "them", "then", "into", "onto", "from", "what", "where", "there", "here", "cool", "nice",
+                 "great", "wow", "hello", "thanks", "thank", "please", "just", "really", "very", "some", "also",
+                 "turn", "change", "paint", "remove", "away", "bigger", "smaller", "huge", "tiny", "back", "hand",
+                 "head", "face", "neck", "feet", "waist", "right", "left", "next", "hold", "holding", "wear",
+                 "wearing", "love", "okay", "good", "yeah", "maybe", "think", "could", "would", "should", "does"}
+
+
+def _normalise(text: str) -> str:
+    text = text.lower().replace("'", " ").replace("’", " ").replace("-", " ")
+    text = re.sub(r"[^a-z0-9& ]+", " ", text)
+    words = [_NUMBER_WORDS.get(w, w) for w in text.split()]
+    return " ".join(words)[:500]
+
+
+def _phrase_in(text: str, phrases: tuple[str, ...]) -> bool:
+    return any(re.search(rf"\b{re.escape(p)}\b", text) for p in phrases)
+
+
+def _find_prop(scene: Scene, kind: str) -> int | None:
+    for index in range(len(scene.props) - 1, -1, -1):
+        if scene.props[index].kind == kind:
+            return index
+    return None
+
+
+def _nearest(colors: list[_Mention], prop: _Mention, before: bool) -> str | None:
+    """The colour said right before the prop ("a blue sword"), else anywhere in the clause."""
+    before_prop = [c for c in colors if c.end <= prop.start]
+    if before_prop:
+        return before_prop[-1].id
+    return colors[0].id if colors else None
+
+
+def _noted(notes: list[str], note: str, intent: str) -> str:
+    notes.append(note)
+    return intent
