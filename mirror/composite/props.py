@@ -136,7 +136,9 @@ def draw_sprite(canvas: np.ndarray, sprite: np.ndarray, art: PropArt, x: float, 
     warped = cv2.warpAffine(sprite, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
     roi = canvas[y0:y1, x0:x1]
-    alpha = warped[..., 3:4].astype(np.float32) * (opacity / 255.0)
-    blended = roi.astype(np.float32) * (1.0 - alpha) + warped[..., :3].astype(np.float32) * opacity
-    np.clip(blended, 0, 255, out=blended)
-    roi[:] = blended.astype(np.uint8)
+    if opacity < 1.0:
+        warped = cv2.convertScaleAbs(warped, alpha=opacity)
+    # Premultiplied "over" in uint8: roi·(255 − a)/255 + sprite. Where a = 0 the roi is unchanged
+    # bit for bit (255/255), so pixels outside the prop are never touched.
+    keep = cv2.cvtColor(cv2.bitwise_not(warped[..., 3]), cv2.COLOR_GRAY2RGB)
+    roi[:] = cv2.add(cv2.multiply(roi, keep, scale=1.0 / 255), warped[..., :3])
