@@ -80,6 +80,8 @@ class Session:
     # ---- signalling ----
     async def accept(self, offer: messages.Offer) -> messages.Answer:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type=offer.type))
+        if not any(t.kind == "video" for t in self.pc.getTransceivers()):
+            raise ValueError("the offer carries no video; the mirror needs a camera track")
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         local = self.pc.localDescription
         return messages.Answer(sdp=local.sdp, session=self.id)

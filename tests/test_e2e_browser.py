@@ -41,7 +41,7 @@ def metric(text: str, name: str) -> float:
 
 
 def test_mirror_page_shows_the_rendered_mirror_over_webrtc(camera, silence):
-    settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, speech=False)
+    settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, speech=False, embeddings=False, stages=("composite",))
     with LiveServer(settings) as server, chromium_page(camera, silence) as page:
         page.goto(server.url + "/?probe=1")
         wait_for(page, "window.mirrorStats.connected")
@@ -69,7 +69,7 @@ def test_mirror_page_shows_the_rendered_mirror_over_webrtc(camera, silence):
 
 
 def test_typed_command_changes_the_scene_and_the_page_shows_it(camera, silence):
-    settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, speech=False)
+    settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, speech=False, embeddings=False, stages=("composite",))
     with LiveServer(settings) as server, chromium_page(camera, silence) as page:
         page.goto(server.url + "/")
         wait_for(page, "window.mirrorStats.connected && window.mirrorStats.events.includes('hello')")
@@ -83,7 +83,7 @@ def test_typed_command_changes_the_scene_and_the_page_shows_it(camera, silence):
 
 
 def test_page_reconnects_after_the_server_restarts(camera, silence):
-    settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, speech=False, stages=("passthrough",))
+    settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, speech=False, embeddings=False, stages=("passthrough",))
     with chromium_page(camera, silence) as page:
         with LiveServer(settings) as server:
             page.goto(server.url + "/")

@@ -87,7 +87,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         if len(sessions) >= settings.max_sessions:
             metrics.offers_rejected.labels("busy").inc()
             return error(503, f"the mirror is busy ({settings.max_sessions} people connected); try again soon")
-        session = Session(settings, request.app.state.services, metrics)
+        try:
+            session = Session(settings, request.app.state.services, metrics)
+        except Exception as exc:
+            metrics.offers_rejected.labels("server_error").inc()
+            log.exception("could not start a session")
+            return error(500, f"the mirror could not start a session: {exc}")
         try:
             answer = await session.accept(parsed)
         except Exception as exc:  # aiortc raises ValueError and friends on SDP it cannot use
