@@ -32,15 +32,30 @@ def scene_with(catalog, *kinds):
     return s
 
 
-def test_sword_grip_is_at_the_right_hand_and_follows_the_forearm(catalog, poses):
+def test_sword_grip_is_at_the_right_hand_and_follows_the_forearm_pointing_up(catalog, poses):
     scene = scene_with(catalog, "sword")
     for frame, pose in poses:
         (placement,) = layout(scene, catalog, pose.landmarks, 640, 480)
         wrist = pose.point(Landmark.RIGHT_WRIST)
         assert math.dist((placement.x, placement.y), wrist) < 0.25 * pose.shoulder_width()
-        forearm = wrist - pose.point(Landmark.RIGHT_ELBOW)
-        expected = math.degrees(math.atan2(forearm[0], -forearm[1]))
+        dx, dy = wrist - pose.point(Landmark.RIGHT_ELBOW)
+        expected = math.degrees(math.atan2(dx, abs(dy)))  # sideways like the forearm, never downward
         assert abs((placement.angle_deg - expected + 180) % 360 - 180) < 1e-6
+        assert -90 <= placement.angle_deg <= 90
+
+
+@pytest.mark.parametrize("forearm, expected_angle", [((0, -1), 0), ((1, 0), 90), ((0, 1), 0), ((1, 1), 45), ((-1, 1), -45)])
+def test_held_prop_angle_table(catalog, forearm, expected_angle):
+    landmarks = np.zeros((33, 3), np.float32)
+    landmarks[:, 2] = 1.0
+    landmarks[Landmark.LEFT_SHOULDER, :2] = (400, 200)
+    landmarks[Landmark.RIGHT_SHOULDER, :2] = (300, 200)
+    landmarks[Landmark.RIGHT_ELBOW, :2] = (300, 300)
+    landmarks[Landmark.RIGHT_WRIST, :2] = (300 + 50 * forearm[0], 300 + 50 * forearm[1])
+    landmarks[[Landmark.RIGHT_INDEX, Landmark.RIGHT_PINKY], 2] = 0.0
+    (placement,) = layout(scene_with(catalog, "sword"), catalog, landmarks, 640, 480)
+    assert placement.angle_deg == pytest.approx(expected_angle)
+    assert (placement.x, placement.y) == pytest.approx(tuple(landmarks[Landmark.RIGHT_WRIST, :2]))
 
 
 def test_crown_sits_above_the_eyes_and_scales_with_the_body(catalog, poses):

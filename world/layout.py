@@ -121,8 +121,11 @@ class _Body:
                 return None
             hand = [self.p(wrist)] + [self.p(i) for i in (index, pinky) if self.ok(i)]
             point = np.mean(hand, axis=0)
-            # A held prop follows the forearm: elbow → wrist, continued.
+            # A held prop follows the forearm (elbow → wrist, continued) but always points upward:
+            # with the arm hanging down a sword held along the forearm would point at the floor
+            # and leave the frame, so the vertical part of the direction is mirrored.
             up = _unit(self.p(wrist) - self.p(elbow)) if self.ok(elbow) else np.array([0.0, -1.0])
+            up = np.array([up[0], -abs(up[1])])
             return _Anchor(point[0], point[1], tuple(up))
         if name in ("head", "face"):
             if not self.ok(L_EYE, R_EYE):
