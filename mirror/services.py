@@ -39,7 +39,7 @@ class Services:
                 settings.whisper_model or None,
                 threads=settings.whisper_threads,
                 beam_size=settings.beam_size,
-                vocabulary=catalog.vocabulary(),
+                prompt=catalog.speech_prompt(),
             )
         log.info(
             "loaded catalog (%d props, %d themes, %d styles), embeddings %s, speech %s",

@@ -102,13 +102,20 @@ class Catalog:
             return None
         return self.colors.get(self.color_synonyms.get(name, name))
 
-    def vocabulary(self) -> list[str]:
-        """Names people say to the mirror: biases speech recognition toward them."""
-        words: list[str] = []
-        for group in (self.props, self.themes, self.styles):
-            words += [entry.name for entry in group.values()]
-        words += list(self.colors)
-        return words
+    def speech_prompt(self) -> str:
+        """Example commands built from the catalog, given to whisper as its prompt.
+
+        Whisper continues the style of its prompt: command sentences naming the catalog's things
+        cut the word error rate on spoken commands from ~25 % (a plain word list) to ~3 %
+        (tests/test_speech.py prints it). Whisper reads only the last ~220 tokens of a prompt,
+        so each group is capped.
+        """
+        props = ", a ".join(e.name for e in list(self.props.values())[:12])
+        themes = ", ".join(e.name for e in list(self.themes.values())[:8])
+        styles = ", ".join(e.name for e in list(self.styles.values())[:8])
+        colors = ", ".join(list(self.colors)[:8])
+        return (f"Give me a {props}. Put me in {themes}. Make it look like {styles}. "
+                f"Make it {colors}. Bigger. Smaller. Undo. Start over.")
 
 
 def _synonyms(entry: dict) -> tuple[str, ...]:

@@ -1,0 +1,88 @@
+"""Cuts a stream of VAD-scored windows into utterances.
+
+An utterance starts when a window is confidently speech and ends after `end_silence_ms` of
+windows below the end threshold (hysteresis: starting needs more confidence than continuing).
+~200 ms of audio before the onset is kept, since the VAD fires a little late on soft consonants.
+Blips shorter than `min_speech_ms` are dropped; utterances are cut at `max_utterance_s`.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from speech.audio import SAMPLE_RATE
+from speech.vad import WINDOW
+
+START_THRESHOLD = 0.5
+END_THRESHOLD = 0.35
+PRE_ROLL_MS = 200
+# Silence appended after the speech: whisper drops a final word that ends exactly at the cut.
+TAIL_MS = 100
+
+
+@dataclass
+class Segment:
+    audio: np.ndarray  # 16 kHz mono float32
+    start_s: float
+    end_s: float
+    complete: bool  # False: cut at the length cap or by the stream ending
+
+
+class Segmenter:
+    def __init__(self, end_silence_ms: int = 300, max_utterance_s: float = 15.0, min_speech_ms: int = 200) -> None:
+        self._end_windows = max(1, round(end_silence_ms * SAMPLE_RATE / 1000 / WINDOW))
+        self._max_windows = max(1, round(max_utterance_s * SAMPLE_RATE / WINDOW))
+        self._min_speech_windows = max(1, round(min_speech_ms * SAMPLE_RATE / 1000 / WINDOW))
+        self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, round(PRE_ROLL_MS * SAMPLE_RATE / 1000 / WINDOW)))
+        self._tail_windows = round(TAIL_MS * SAMPLE_RATE / 1000 / WINDOW)
+        self._windows: list[np.ndarray] = []
+        self._speech_windows = 0
+        self._silent_run = 0
+        self._position = 0  # windows seen so far
+        self._start = 0
+
+    @property
+    def in_speech(self) -> bool:
+        return bool(self._windows)
+
+    def push(self, window: np.ndarray, probability: float) -> Segment | None:
+        """Feed one 512-sample window and its speech probability; returns a finished segment or None."""
+        self._position += 1
+        if not self._windows:
+            if probability >= START_THRESHOLD:
+                self._start = self._position - 1 - len(self._pre_roll)
+                self._windows = [*self._pre_roll, window]
+                self._speech_windows, self._silent_run = 1, 0
+                self._pre_roll.clear()
+            else:
+                self._pre_roll.append(window)
+            return None
+        self._windows.append(window)
+        if probability >= END_THRESHOLD:
+            self._speech_windows += 1
+            self._silent_run = 0
+        else:
+            self._silent_run += 1
+        if self._silent_run >= self._end_windows:
+            return self._finish(complete=True)
+        if len(self._windows) >= self._max_windows:
+            return self._finish(complete=False)
+        return None
+
+    def flush(self) -> Segment | None:
+        """The stream ended: whatever speech is in progress becomes a segment."""
+        return self._finish(complete=False) if self._windows else None
+
+    def _finish(self, complete: bool) -> Segment | None:
+        windows, speech = self._windows, self._speech_windows
+        self._windows, self._speech_windows, self._silent_run = [], 0, 0
+        if speech < self._min_speech_windows:
+            return None
+        # A complete segment ends in `end_windows` of silence: keep a short tail of it, drop the rest.
+        trailing_silence = self._end_windows if complete else 0
+        keep = len(windows) - max(0, trailing_silence - self._tail_windows)
+        audio = np.concatenate(windows[:keep])
+        start_s = self._start * WINDOW / SAMPLE_RATE
+        return Segment(audio, start_s, start_s + keep * WINDOW / SAMPLE_RATE, complete)
