@@ -41,6 +41,7 @@ class Services:
                 beam_size=settings.beam_size,
                 prompt=catalog.speech_prompt(),
             )
+            transcriber.warm_up()
         log.info(
             "loaded catalog (%d props, %d themes, %d styles), embeddings %s, speech %s",
             len(catalog.props), len(catalog.themes), len(catalog.styles),

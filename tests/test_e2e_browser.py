@@ -95,3 +95,30 @@ def test_page_reconnects_after_the_server_restarts(camera, silence):
             shown = page.evaluate("window.mirrorStats.framesShown")
             wait_for(page, f"window.mirrorStats.framesShown > {shown + 10}")
             assert len(again.sessions) == 1
+
+
+@pytest.fixture(scope="module")
+def spoken_command(tmp_path_factory):
+    """'Give me a sword' with a second of silence after it (Chromium loops the file)."""
+    from tests.speech_audio import silence, speak
+
+    directory = tmp_path_factory.mktemp("voice")
+    audio = np.concatenate([silence(0.5), speak("give me a sword", directory), silence(1.5)])
+    return write_wav(directory / "give_me_a_sword.wav", audio, 16000)
+
+
+def test_saying_a_command_changes_the_scene_and_captions_the_page(camera, spoken_command):
+    settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, embeddings=False, stages=("composite",))
+    with LiveServer(settings) as server, chromium_page(camera, spoken_command) as page:
+        page.goto(server.url + "/")
+        wait_for(page, "window.mirrorStats.connected")
+        captions = wait_for(page, "window.mirrorStats.captions.length > 0 && window.mirrorStats.captions", 30)
+        scene = wait_for(page, "window.mirrorStats.scene", 15)
+        (session,) = server.sessions.values()
+        assert "sword" in captions[0].lower()
+        assert [p["kind"] for p in scene["props"]] == ["sword"]
+        assert [p.kind for p in session.scene.props] == ["sword"]
+        assert page.locator("#caption").inner_text().lower().count("sword") >= 1
+        latency = metric(server.metrics(), "mirror_utterance_latency_seconds_sum") / max(
+            1, metric(server.metrics(), "mirror_utterance_latency_seconds_count"))
+        print(f"\nvoice: heard {captions[0]!r}; end of speech → text {latency * 1000:.0f} ms (mean)")
