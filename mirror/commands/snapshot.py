@@ -10,6 +10,7 @@ pose and matte, and the composite renderer draws one frame (props placed exactly
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 from pathlib import Path
 
@@ -141,15 +142,34 @@ class Snapshotter:
                 self.pose = estimator.estimate(self.frame, i / 30.0)
         finally:
             estimator.close()
-        self._renderer_factory = lambda: CompositeRenderer(catalog, neural_available=False, clock=lambda: 1.5,
-                                                           smoothing=False)
+        from mirror.neural import NeuralRepaint
+        from mirror.settings import Settings
 
-    def render(self, scene) -> np.ndarray:
-        renderer = self._renderer_factory()  # fresh: no crossfade from the previous scene
+        settings = Settings.load()
+        self.neural_error = None
+        self._neural_factory = None
+        if "neural" in settings.stages:
+            probe, self.neural_error = NeuralRepaint.try_create(settings, catalog)
+            if probe is not None:
+                # A clock a second ahead per call: the style's fade-in is over by the second call.
+                self._neural_factory = lambda: NeuralRepaint(settings, catalog, clock=itertools.count().__next__)
+        self._renderer_factory = lambda neural: CompositeRenderer(
+            catalog, neural_available=neural, clock=lambda: 1.5, smoothing=False)
+
+    def render(self, scene, *, neural: bool = True) -> np.ndarray:
+        """The composite, then the neural repaint where the style has a preset (unless neural=False:
+        the composite's own filter then draws every style)."""
+        neural = neural and self._neural_factory is not None
+        renderer = self._renderer_factory(neural)  # fresh: no crossfade from the previous scene
         try:
-            return renderer.render(self.frame, self.pose, scene)
+            image = renderer.render(self.frame, self.pose, scene)
         finally:
             renderer.close()
+        if neural:
+            neural = self._neural_factory()
+            neural.render(image, self.pose, scene)
+            image = neural.render(image, self.pose, scene)
+        return image
 
     def close(self) -> None:
         pass
@@ -173,9 +193,9 @@ def write_gallery(snapshot: Snapshotter, catalog, folder: Path, width: int = 320
 
     written: list[Path] = []
 
-    def shot(name: str, **changes) -> None:
+    def shot(name: str, neural: bool = True, **changes) -> None:
         path = folder / f"{name}.png"
-        save_png(snapshot.render(Scene.empty().edit(**changes)), path, width)
+        save_png(snapshot.render(Scene.empty().edit(**changes), neural=neural), path, width)
         written.append(path)
 
     shot("camera")
@@ -186,6 +206,10 @@ def write_gallery(snapshot: Snapshotter, catalog, folder: Path, width: int = 320
         shot(f"props_{name}", props=tuple(_prop(catalog, s) for s in specs))
     for style in GALLERY_STYLES:
         if style in catalog.styles:
-            shot(f"style_{style}", style=style, theme="outer_space" if style == "neon" else None,
+            shot(f"style_{style}", neural=False, style=style, theme="outer_space" if style == "neon" else None,
                  props=(_prop(catalog, "crown"),))
+    if snapshot._neural_factory is not None:
+        for style in (s for s in catalog.styles.values() if s.neural):
+            shot(f"neural_{style.id}", style=style.id, theme="game_of_thrones",
+                 props=(_prop(catalog, "crown"), _prop(catalog, "sword")))
     return written

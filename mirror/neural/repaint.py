@@ -69,8 +69,9 @@ class NeuralRepaint:
         return style.neural if style else None
 
     def render(self, image: np.ndarray, pose: "Pose | None", scene: "Scene") -> np.ndarray:
-        weights, opacity = self._blend(self.preset_for(scene))
-        strength = opacity * scene.style_strength
+        preset = self.preset_for(scene)
+        weights, opacity = self._blend(preset)
+        strength = opacity * scene.style_strength * (self._presets.mix.get(preset, 1.0) if preset else 1.0)
         if strength <= 0.0:
             if self._stabilizer:
                 self._stabilizer.reset()
