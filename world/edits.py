@@ -64,7 +64,14 @@ def clear_props(scene: Scene) -> Scene:
 
 
 def set_theme(scene: Scene, theme: str | None) -> Scene:
-    return scene.edit(theme=theme)
+    """One place at a time: a theme replaces a place the catalog could not draw ('in ancient rome')."""
+    return scene.edit(theme=theme, extras=tuple(e for e in scene.extras if not e.startswith("in ")))
+
+
+def set_place(scene: Scene, place: str) -> Scene:
+    """A place the catalog has no theme for: it replaces the theme and goes to the prompt."""
+    extras = tuple(e for e in scene.extras if not e.startswith("in ")) + (f"in {place}",)
+    return scene.edit(theme=None, extras=extras[-MAX_EXTRAS:])
 
 
 def set_style(scene: Scene, style: str | None) -> Scene:

@@ -8,9 +8,12 @@ clause's ("give me a blue sword and a crown"). Unknown things asked for go to th
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from world import edits
 from world.catalog import ANCHORS, Catalog
@@ -41,10 +44,17 @@ _ADD_VERBS = ("give me", "i want", "i d like", "i would like", "add", "put", "i 
 _CHANGE_VERBS = ("make", "turn", "change", "paint", "color", "colour")
 _THEME_CUES = ("put me in", "take me to", "send me to", "i want to be", "go to", "background", "let s go to",
                "in the", "at the", "on the", "to the")
+_PLACE_CUES = ("put me in", "take me to", "send me to", "i want to be in", "let s go to", "put me on", "take me into")
 _STRONGER = ("more painterly", "stronger", "more style", "more intense", "more artistic", "crank it up")
 _WEAKER = ("subtler", "more subtle", "less", "softer", "weaker", "tone it down", "less painterly")
 _CLEAR_THEME = ("no background", "remove the background", "normal background", "real background")
 _CLEAR_STYLE = ("normal look", "no style", "no filter", "remove the style", "back to normal", "normal style")
+# Meaning-match thresholds (cosine, all-MiniLM-L6-v2), per group, set from measurements on this
+# catalog: "the planet jupiter"→outer space 0.56, "the arctic"→snowy forest 0.60, "a renaissance
+# painting"→oil painting 0.82, "a laser gun"→lightsaber 0.72 are taken; "a dragon"→wings 0.65,
+# "a pirate ship"→parrot 0.65, "a flying elephant"→parrot 0.43, "pasta for lunch" 0.29 are not.
+# Props need the most: a wrong prop on the body is worse than the thing going to the prompt.
+MEANING_THRESHOLD = {"prop": 0.70, "theme": 0.55, "style": 0.60}
 _NEGATION = re.compile(r"\b(don t|do not|dont|never|no thanks|not)\b")
 _FILLER = re.compile(r"\b(a|an|the|some|please|my|me|of|with|pair|like|look|style|it|now|also|can|you|and)\b")
 
@@ -87,6 +97,9 @@ class Interpreter:
         self._fuzzy_words = sorted({p for p in self._phrases if len(p) >= 4})
         # Protect multi-word phrases that contain "and" ("black and white") from clause splitting.
         self._and_phrases = [p for p in self._phrases if " and " in p]
+        if embedder is not None:
+            self._meaning_keys = [(g, i) for p, (g, i) in self._phrases.items() if g != "color"]
+            self._meaning_vectors = embedder.embed([p for p, (g, _) in self._phrases.items() if g != "color"])
 
     def apply(self, scene: Scene, text: str) -> Interpretation:
         utterance = text if isinstance(text, str) else str(text)
@@ -96,6 +109,11 @@ class Interpreter:
             result.explain = "nothing said"
             return result
         new, notes = self._interpret(scene, norm)
+        if new.state == scene.state:
+            new = scene  # edits that cancel out change nothing, not even the version
+        elif notes not in (["undo"], ["redo"]):
+            # One utterance is one step of history, however many edits it made ("a sword and a crown").
+            new = scene.with_state(new.state)
         result.scene = new
         result.changed = new is not scene and new.state != scene.state
         result.changes = notes if result.changed else []
@@ -147,6 +165,12 @@ class Interpreter:
             return edits.change_style_strength(scene, -0.2), _noted(notes, "subtler style", "strength")
 
         verb = self._verb(clause) or intent
+        if not props and not themes and not styles and self.embedder is not None:
+            meant = self._meaning(clause, verb)
+            if meant is not None:
+                mentions.append(meant)
+                {"prop": props, "theme": themes, "style": styles}[meant.group].append(meant)
+                notes.append(f"understood '{self._object_phrase(clause)}' as {meant.id.replace('_', ' ')}")
         if verb == "remove":
             for m in props:
                 index = _find_prop(scene, m.id)
@@ -178,7 +202,7 @@ class Interpreter:
                 index = _find_prop(scene, m.id)
                 if verb == "change" and index is not None:
                     scene = edits.change_prop(scene, index, color=color,
-                                              scale_by=sizes[0] if sizes else None, anchor=anchor)
+                                              scale_by=math.prod(sizes) if sizes else None, anchor=anchor)
                     notes.append(f"changed {self.catalog.props[m.id].name}")
                 else:
                     scene = edits.add_prop(scene, self.catalog, m.id, anchor=anchor, color=color,
@@ -188,11 +212,17 @@ class Interpreter:
         if (colors or sizes) and not themes and not styles and scene.focus is not None:
             if verb in ("change", "add", None) or intent == "change":
                 scene = edits.change_prop(scene, scene.focus, color=colors[0].id if colors else None,
-                                          scale_by=sizes[0] if sizes else None)
+                                          scale_by=math.prod(sizes) if sizes else None)
                 notes.append(f"changed {self.catalog.props[scene.props[scene.focus].kind].name}")
                 return scene, "change"
         if themes or styles:
             return scene, verb
+        if _phrase_in(clause, _PLACE_CUES):
+            place = self._object_phrase(clause)
+            if len(place) >= 3 and place not in _COMMON_WORDS:
+                scene = edits.set_place(scene, place)
+                notes.append(f"added 'in {place}' (not a theme I can draw: it goes to the prompt)")
+            return scene, "theme"
         if verb == "add" and self._verb(clause) == "add":
             thing = self._unknown_thing(clause)
             if thing:
@@ -231,12 +261,42 @@ class Interpreter:
                     hit = self._phrases[close[0]] if close else None
                 if hit is None and n >= 2:
                     close = difflib.get_close_matches(phrase, [p for p in self._phrases if len(p.split()) == n],
-                                                      n=1, cutoff=0.88)
+                                                      n=1, cutoff=0.92)
                     hit = self._phrases[close[0]] if close else None
                 if hit is not None:
                     found.append(_Mention(hit[0], hit[1], i, i + n))
                     taken[i:i + n] = [True] * n
         return sorted(found, key=lambda m: m.start)
+
+    def _object_phrase(self, clause: str) -> str:
+        """What the clause is about, without the request around it ('put me somewhere in westeros'
+        → 'westeros'): the embedding of the bare thing matches the catalog far better."""
+        text = clause
+        for cue in sorted(_ADD_VERBS + _THEME_CUES + _CHANGE_VERBS + _REMOVE_VERBS, key=len, reverse=True):
+            text = re.sub(rf"\b{re.escape(cue)}\b", " ", text)
+        text = re.sub(r"\b(me|my|i|it|look|like|somewhere|please|now|to|in|on|at|into|go|be|want|style)\b", " ", text)
+        return " ".join(text.split())
+
+    def _meaning(self, clause: str, verb: str | None) -> _Mention | None:
+        phrase = self._object_phrase(clause)
+        if len(phrase) < 3 or phrase in _COMMON_WORDS:
+            return None
+        if _phrase_in(clause, ("look like", "style", "paint me", "painted", "drawn")):
+            groups = ("style",)
+        elif _phrase_in(clause, _THEME_CUES) and not _phrase_in(clause, ("give me", "hand me")):
+            groups = ("theme",)
+        elif verb == "add":
+            groups = ("prop",)
+        else:
+            return None
+        scores = self._meaning_vectors @ self.embedder.embed([phrase])[0]
+        best = None
+        for index in np.argsort(-scores)[:5]:
+            group, entry = self._meaning_keys[index]
+            if group in groups and scores[index] >= MEANING_THRESHOLD[group]:
+                best = _Mention(group, entry, 0, len(clause.split()))
+                break
+        return best
 
     def _unknown_thing(self, clause: str) -> str | None:
         for verb in _ADD_VERBS:
@@ -244,8 +304,10 @@ class Interpreter:
             if match:
                 rest = re.sub(r"^\s*(me|to have|to see|on me)\b", "", match.group(1)).strip()
                 rest = re.sub(r"\b(please|on me|now)\b", "", rest).strip()
-                core = _FILLER.sub("", rest).strip()
-                if core and len(core) >= 3:
+                core = _FILLER.sub("", rest)
+                for other in _ADD_VERBS:
+                    core = re.sub(rf"\b{other}\b", " ", core)
+                if any(len(w) >= 3 and w not in _COMMON_WORDS for w in core.split()):
                     return rest if rest.startswith(("a ", "an ", "the ", "some ")) else f"a {rest}"
         return None
 

@@ -141,9 +141,13 @@ class Scene:
             parts.append(("and wearing " if held else "wearing ") + _join(worn))
         if beside:
             parts.append("with " + _join(beside))
-        if self.extras:
-            parts.append("with " + _join(list(self.extras)))
+        things = [e for e in self.extras if not e.startswith("in ")]
+        places = [e for e in self.extras if e.startswith("in ")]  # "in ancient rome": a setting
+        if things:
+            parts.append("with " + _join(things))
         text = " ".join(parts)
+        if places:
+            text += ", " + ", ".join(places)
         if self.theme and self.theme in catalog.themes:
             text += ", " + catalog.themes[self.theme].prompt
         if self.style and self.style in catalog.styles:
