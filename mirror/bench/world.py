@@ -1,0 +1,71 @@
+"""`mirror bench world`: time per utterance through the interpreter, with and without embeddings.
+
+The utterances are the test tables' (tests/test_world_interpreter.py reads the same kinds of
+sentences). The baseline, in the same run, is the cheapest possible reading: lower-casing,
+splitting into words and one dictionary lookup per word against the catalog's synonyms.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+from mirror.bench.report import percentile_ms, print_table, ratio
+
+UTTERANCES = [
+    "give me a sword", "make it bigger and blue", "now put me in Game of Thrones", "undo", "give me a crown",
+    "take away the sword", "make it look like anime", "give me a blue sword and a crown", "hello there",
+    "don't give me a shield", "give me a flying elephant", "put me in the arctic", "give me a laser gun",
+    "make it look like a renaissance painting", "take me to the planet jupiter", "remove everything",
+    "make the crown red and huge", "I had pasta for lunch", "put sunglasses on me", "start over",
+    "give me a sord and a crowne", "take me to space and make it watercolor", "more painterly", "subtler",
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repeat", type=int, default=20, help="passes over the utterance list")
+
+
+def run(args: argparse.Namespace) -> int:
+    from world import Catalog, Scene
+    from world.embedding import Embedder
+    from world.interpreter import Interpreter
+
+    catalog = Catalog.load()
+    started = time.perf_counter()
+    embedder = Embedder.load()
+    with_embeddings = Interpreter(catalog, embedder)
+    load_s = time.perf_counter() - started
+    plain = Interpreter(catalog)
+    lookup = {s: e.id for group in (catalog.props, catalog.themes, catalog.styles) for e in group.values()
+              for s in e.synonyms}
+
+    def baseline(text: str) -> list[str]:
+        return [lookup[w] for w in text.lower().split() if w in lookup]
+
+    def timed(fn, repeat: int) -> list[float]:
+        times = []
+        for _ in range(repeat):
+            for text in UTTERANCES:
+                t0 = time.perf_counter()
+                fn(text)
+                times.append(time.perf_counter() - t0)
+        return times
+
+    base = timed(baseline, args.repeat)
+    rules = timed(lambda t: plain.apply(Scene.empty(), t), args.repeat)
+    meaning = timed(lambda t: with_embeddings.apply(Scene.empty(), t), max(1, args.repeat // 4))
+    embed_only = timed(lambda t: embedder.embed([t]), max(1, args.repeat // 4))
+    rows = [
+        ["baseline: split + dictionary lookup", percentile_ms(base, 50), percentile_ms(base, 95), "1.00x"],
+        ["interpreter, no embeddings", percentile_ms(rules, 50), percentile_ms(rules, 95),
+         ratio(percentile_ms(rules, 50), percentile_ms(base, 50))],
+        ["interpreter with embeddings (whole utterance)", percentile_ms(meaning, 50), percentile_ms(meaning, 95),
+         ratio(percentile_ms(meaning, 50), percentile_ms(base, 50))],
+        ["one MiniLM embedding (numpy)", percentile_ms(embed_only, 50), percentile_ms(embed_only, 95),
+         ratio(percentile_ms(embed_only, 50), percentile_ms(base, 50))],
+    ]
+    print_table(f"world: {len(UTTERANCES)} utterances × passes, per utterance",
+                ["path", "p50 ms", "p95 ms", "p50 vs baseline"], rows)
+    print(f"\nembedding model + catalog phrase vectors loaded in {load_s:.2f} s; catalog: {len(catalog.props)} props, "
+          f"{len(catalog.themes)} themes, {len(catalog.styles)} styles, {len(catalog.colors)} colours")
+    return 0
