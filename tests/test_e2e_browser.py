@@ -41,7 +41,8 @@ def metric(text: str, name: str) -> float:
 
 
 def test_mirror_page_shows_the_rendered_mirror_over_webrtc(camera, silence):
-    settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, speech=False, embeddings=False, stages=("composite",))
+    # The default mirror (composite + neural repaint, embeddings on); only speech is off here.
+    settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, speech=False)
     with LiveServer(settings) as server, chromium_page(camera, silence) as page:
         page.goto(server.url + "/?probe=1")
         wait_for(page, "window.mirrorStats.connected")
