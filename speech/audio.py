@@ -1,6 +1,8 @@
 """Audio frames in any layout/rate/format → 16 kHz mono float32, the rate Silero VAD and whisper use."""
 from __future__ import annotations
 
+from typing import Iterator
+
 import av
 import numpy as np
 
@@ -23,14 +25,24 @@ class Resampler:
         if key != self._input_key:
             self._resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
             self._input_key = key
-        chunks = [f.to_ndarray().reshape(-1) for f in self._resampler.resample(frame)]
-        if not chunks:
+        return _samples(self._resampler.resample(frame))
+
+    def flush(self) -> np.ndarray:
+        """The few samples the resampler's filter still holds at the end of a stream."""
+        if self._resampler is None:
             return np.zeros(0, np.float32)
-        return np.concatenate(chunks).astype(np.float32, copy=False)
+        return _samples(self._resampler.resample(None))
 
 
-def decode_file(path: str, chunk_seconds: float = 0.02):
-    """Yield 16 kHz mono float32 chunks of any file PyAV can read."""
+def _samples(frames: list[av.AudioFrame]) -> np.ndarray:
+    chunks = [f.to_ndarray().reshape(-1) for f in frames]
+    if not chunks:
+        return np.zeros(0, np.float32)
+    return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+def decode_file(path: str) -> Iterator[np.ndarray]:
+    """16 kHz mono float32 chunks of the first audio stream of any file PyAV can read."""
     resampler = Resampler()
     with av.open(str(path)) as container:
         stream = next((s for s in container.streams if s.type == "audio"), None)
@@ -40,3 +52,6 @@ def decode_file(path: str, chunk_seconds: float = 0.02):
             samples = resampler.convert(frame)
             if samples.size:
                 yield samples
+    tail = resampler.flush()
+    if tail.size:
+        yield tail

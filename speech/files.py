@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Iterator
 
 from speech.audio import decode_file
+from speech.segmenter import Segment
 from speech.stream import SpeechStream
 from speech.transcriber import Transcriber
 from speech.utterance import Utterance
@@ -12,11 +13,13 @@ from speech.utterance import Utterance
 
 def transcribe_file(path: str | Path, transcriber: Transcriber, *, end_silence_ms: int = 300,
                     max_utterance_s: float = 15.0) -> Iterator[Utterance]:
+    """Utterances of any file PyAV reads, in order, as they are found (lazily: a long file yields its
+    first utterance before the rest is decoded). Times are seconds from the start of the file."""
     stream = SpeechStream(end_silence_ms=end_silence_ms, max_utterance_s=max_utterance_s)
 
-    def utterance(segment) -> Utterance | None:
+    def utterance(segment: Segment) -> Utterance | None:
         text, ms = transcriber.transcribe(segment.audio)
-        return Utterance(text, segment.start_s, segment.end_s, None, ms) if text else None
+        return Utterance(text, segment.start_s, segment.end_s, None, None, ms) if text else None
 
     for samples in decode_file(str(path)):
         for segment in stream.feed(samples):

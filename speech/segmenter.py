@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -31,7 +32,11 @@ class Segment:
 
 
 class Segmenter:
-    def __init__(self, end_silence_ms: int = 300, max_utterance_s: float = 15.0, min_speech_ms: int = 200) -> None:
+    def __init__(self, end_silence_ms: int = 300, max_utterance_s: float = 15.0, min_speech_ms: int = 200,
+                 on_speech_start: Callable[[], None] | None = None) -> None:
+        # Fired once per utterance when its speech has lasted `min_speech_ms`: a click or a cough
+        # shorter than that never raises it, so a "listening…" cue does not flicker on noise.
+        self._on_speech_start = on_speech_start
         self._end_windows = max(1, round(end_silence_ms * SAMPLE_RATE / 1000 / WINDOW))
         self._max_windows = max(1, round(max_utterance_s * SAMPLE_RATE / WINDOW))
         self._min_speech_windows = max(1, round(min_speech_ms * SAMPLE_RATE / 1000 / WINDOW))
@@ -63,6 +68,8 @@ class Segmenter:
         if probability >= END_THRESHOLD:
             self._speech_windows += 1
             self._silent_run = 0
+            if self._speech_windows == self._min_speech_windows and self._on_speech_start is not None:
+                self._on_speech_start()
         else:
             self._silent_run += 1
         if self._silent_run >= self._end_windows:

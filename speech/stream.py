@@ -2,6 +2,8 @@
 fixed 512-sample windows → Silero VAD → Segmenter."""
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from speech.segmenter import Segment, Segmenter
@@ -9,9 +11,10 @@ from speech.vad import WINDOW, StreamingVad
 
 
 class SpeechStream:
-    def __init__(self, *, end_silence_ms: int = 300, max_utterance_s: float = 15.0, vad: StreamingVad | None = None) -> None:
+    def __init__(self, *, end_silence_ms: int = 300, max_utterance_s: float = 15.0, vad: StreamingVad | None = None,
+                 on_speech_start: Callable[[], None] | None = None) -> None:
         self._vad = vad or StreamingVad()
-        self._segmenter = Segmenter(end_silence_ms, max_utterance_s)
+        self._segmenter = Segmenter(end_silence_ms, max_utterance_s, on_speech_start=on_speech_start)
         self._pending = np.zeros(0, np.float32)
 
     @property
@@ -31,4 +34,5 @@ class SpeechStream:
         return segments
 
     def flush(self) -> Segment | None:
+        """The audio stopped: speech in progress becomes a segment (complete=False)."""
         return self._segmenter.flush()

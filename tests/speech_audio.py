@@ -1,12 +1,16 @@
-"""Real speech for tests: phrases spoken by espeak-ng, at 16 kHz mono float32."""
+"""Real speech for tests: phrases spoken by espeak-ng, at 16 kHz mono float32, plus the fixtures the
+speech tests share (import `transcriber` and `voices` into a test module to use them)."""
 from __future__ import annotations
 
+import functools
+import hashlib
 import subprocess
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+import pytest
 
 from speech.audio import SAMPLE_RATE, Resampler
 from tests.fake_media import read_wav
@@ -14,10 +18,47 @@ from tests.fake_media import read_wav
 VOICES = ("en-us", "en-gb", "en-us+m3", "en-us+f3", "en-gb-x-rp")
 SPEEDS = (130, 150, 170, 190)
 
+# What people say to the mirror: the catalog's things in the phrasings the interpreter handles,
+# plus a few phrasings the speech prompt does not contain ("I want a cape", "take away the sword").
+COMMANDS = [
+    "give me a sword", "put me in game of thrones", "make it blue", "take me to outer space",
+    "make it look like anime", "undo", "remove the crown", "give me a wizard hat", "make it bigger",
+    "give me a crown", "put sunglasses on me", "take away the sword", "start over", "give me wings",
+    "make it red", "put me underwater", "make it look like a pencil sketch", "give me a shield",
+    "I want a cape", "take me to the beach", "make it smaller", "give me a magic wand",
+    "put me in a haunted house", "make it look like an oil painting", "give me a lightsaber",
+    "take me to the desert", "remove everything", "give me a top hat", "put me in the jungle",
+    "make it green", "give me a guitar", "make it look like pixel art",
+]
+
+
+@functools.cache
+def load_transcriber(beam_size: int = 1, prompted: bool = True):
+    """One whisper model per configuration per test session, as the server loads it."""
+    from speech import Transcriber
+    from world import Catalog
+
+    prompt = Catalog.load().speech_prompt() if prompted else ""
+    return Transcriber(threads=2, beam_size=beam_size, prompt=prompt)
+
+
+@pytest.fixture(scope="session")
+def transcriber():
+    return load_transcriber()
+
+
+@pytest.fixture(scope="session")
+def voices(tmp_path_factory):
+    """voices(text, i): `text` spoken by the i-th voice/speed combination, 16 kHz mono float32."""
+    directory = tmp_path_factory.getbasetemp() / "espeak"
+    directory.mkdir(exist_ok=True)
+    return lambda text, i=0: speak(text, directory, VOICES[i % len(VOICES)], SPEEDS[i % len(SPEEDS)])
+
 
 def speak(text: str, directory: Path, voice: str = "en-us", speed: int = 150) -> np.ndarray:
-    """`text` spoken by espeak-ng, as 16 kHz mono float32 (cached in `directory`)."""
-    path = directory / f"{abs(hash((text, voice, speed)))}.wav"
+    """`text` spoken by espeak-ng, as 16 kHz mono float32 (the wav is cached in `directory`)."""
+    key = hashlib.sha1(f"{voice}|{speed}|{text}".encode()).hexdigest()[:16]
+    path = directory / f"{key}.wav"
     if not path.exists():
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text], check=True,
                        capture_output=True)
@@ -26,44 +67,66 @@ def speak(text: str, directory: Path, voice: str = "en-us", speed: int = 150) ->
 
 
 def resample(samples: np.ndarray, rate: int) -> np.ndarray:
-    return Resampler().convert(audio_frame(samples, rate))
+    resampler = Resampler()
+    return np.concatenate([resampler.convert(audio_frame(samples, rate)), resampler.flush()])
 
 
-def audio_frame(samples: np.ndarray, rate: int, channels: int = 1) -> av.AudioFrame:
-    """Float mono samples as an s16 packed frame with `channels` identical channels."""
-    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
-    interleaved = np.repeat(pcm[:, None], channels, axis=1).reshape(1, -1)
-    frame = av.AudioFrame.from_ndarray(interleaved, format="s16", layout="mono" if channels == 1 else "stereo")
+def to_rate(samples16k: np.ndarray, rate: int) -> np.ndarray:
+    """16 kHz audio at another sample rate (PyAV's resampler, independent of speech.audio)."""
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+    out = [f.to_ndarray().reshape(-1) for f in resampler.resample(audio_frame(samples16k, SAMPLE_RATE))]
+    out += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
+    return np.concatenate(out)
+
+
+def audio_frame(samples: np.ndarray, rate: int, channels: int = 1, fmt: str = "s16") -> av.AudioFrame:
+    """Float mono samples as one frame with `channels` identical channels, in format `fmt`
+    (s16 = packed int16 as aiortc delivers; s16p/fltp planar; flt packed float)."""
+    samples = np.clip(samples, -1, 1)
+    data = (samples * 32767).astype(np.int16) if fmt.startswith("s16") else samples.astype(np.float32)
+    if fmt.endswith("p"):  # planar: one row per channel
+        array = np.repeat(data[None, :], channels, axis=0)
+    else:  # packed: channels interleaved in one row
+        array = np.repeat(data[:, None], channels, axis=1).reshape(1, -1)
+    frame = av.AudioFrame.from_ndarray(array, format=fmt, layout="mono" if channels == 1 else "stereo")
     frame.sample_rate = rate
     frame.time_base = Fraction(1, rate)
     return frame
 
 
-def frames(samples: np.ndarray, rate: int = SAMPLE_RATE, channels: int = 1, frame_ms: int = 20):
-    """Split audio into WebRTC-sized frames (20 ms)."""
+def frames(samples: np.ndarray, rate: int = SAMPLE_RATE, channels: int = 1, frame_ms: int = 20, fmt: str = "s16"):
+    """Split audio into WebRTC-sized frames (20 ms; aiortc gives 960 samples at 48 kHz)."""
     step = rate * frame_ms // 1000
     for start in range(0, len(samples), step):
-        yield audio_frame(samples[start:start + step], rate, channels)
+        frame = audio_frame(samples[start:start + step], rate, channels, fmt)
+        frame.pts = start
+        yield frame
 
 
 def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * SAMPLE_RATE), np.float32)
 
 
+def white_noise(seconds: float, rms: float, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0, rms, int(seconds * SAMPLE_RATE)).astype(np.float32)
+
+
 def with_noise(samples: np.ndarray, snr_db: float, seed: int = 0) -> np.ndarray:
+    """Add white noise `snr_db` below the signal's mean power."""
     rng = np.random.default_rng(seed)
     power = np.mean(samples ** 2) or 1e-6
     noise = rng.normal(0, np.sqrt(power / 10 ** (snr_db / 10)), samples.shape)
     return (samples + noise).astype(np.float32)
 
 
-def word_error_rate(reference: str, hypothesis: str) -> tuple[int, int]:
-    """(word edits, reference words) after lower-casing and dropping punctuation."""
+def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(word edits, reference words): the Levenshtein distance over words, after lower-casing and
+    dropping punctuation. WER over a set = sum of edits / sum of reference words."""
     def words(text: str) -> list[str]:
         return "".join(c if c.isalnum() or c == " " else " " for c in text.lower()).split()
 
     ref, hyp = words(reference), words(hypothesis)
-    row = list(range(len(hyp) + 1))
+    row = list(range(len(hyp) + 1))  # distances from the empty reference prefix
     for i, r in enumerate(ref, 1):
         prev, row[0] = row[0], i
         for j, h in enumerate(hyp, 1):
