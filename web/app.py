@@ -60,10 +60,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def lifespan(app: Starlette):
         from mirror.network import configure_webrtc
 
-        configure_webrtc(settings)
+        undo_webrtc = configure_webrtc(settings)
         app.state.services = services or await asyncio.to_thread(Services.load, settings)
         yield
         await asyncio.gather(*(s.close() for s in list(sessions.values())), return_exceptions=True)
+        undo_webrtc()
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
