@@ -107,4 +107,5 @@ def redo(scene: Scene) -> Scene:
 
 
 def _clamp(value: float, low: float, high: float) -> float:
-    return max(low, min(high, float(value)))
+    # Rounded so that scenes read back from JSON and repeated edits ("bigger", "smaller") compare equal.
+    return round(max(low, min(high, float(value))), 4)

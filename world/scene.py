@@ -29,7 +29,7 @@ class Prop:
     material: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "anchor": self.anchor, "color": self.color, "scale": round(self.scale, 4),
+        return {"kind": self.kind, "anchor": self.anchor, "color": self.color, "scale": self.scale,
                 "material": self.material}
 
     @classmethod
@@ -50,7 +50,7 @@ class SceneState:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "theme": self.theme, "style": self.style, "style_strength": round(self.style_strength, 4),
+            "theme": self.theme, "style": self.style, "style_strength": self.style_strength,
             "props": [p.to_dict() for p in self.props], "extras": list(self.extras), "focus": self.focus,
         }
 
