@@ -4,6 +4,11 @@ An utterance starts when a window is confidently speech and ends after `end_sile
 windows below the end threshold (hysteresis: starting needs more confidence than continuing).
 ~200 ms of audio before the onset is kept, since the VAD fires a little late on soft consonants.
 Blips shorter than `min_speech_ms` are dropped; utterances are cut at `max_utterance_s`.
+
+`on_pause` offers the segment as it would be cut if the silence just begun were the end, as soon as
+the kept tail is complete (~100 ms into the silence): the live path starts whisper then, and the
+remaining ~200 ms of the end-silence wait overlap with decoding. If the speaker goes on, the cut
+segment differs (different end) and the tentative result is discarded.
 """
 from __future__ import annotations
 
@@ -33,10 +38,12 @@ class Segment:
 
 class Segmenter:
     def __init__(self, end_silence_ms: int = 300, max_utterance_s: float = 15.0, min_speech_ms: int = 200,
-                 on_speech_start: Callable[[], None] | None = None) -> None:
+                 on_speech_start: Callable[[], None] | None = None,
+                 on_pause: Callable[[Segment], None] | None = None) -> None:
         # Fired once per utterance when its speech has lasted `min_speech_ms`: a click or a cough
         # shorter than that never raises it, so a "listening…" cue does not flicker on noise.
         self._on_speech_start = on_speech_start
+        self._on_pause = on_pause
         self._end_windows = max(1, round(end_silence_ms * SAMPLE_RATE / 1000 / WINDOW))
         self._max_windows = max(1, round(max_utterance_s * SAMPLE_RATE / WINDOW))
         self._min_speech_windows = max(1, round(min_speech_ms * SAMPLE_RATE / 1000 / WINDOW))
@@ -72,6 +79,9 @@ class Segmenter:
                 self._on_speech_start()
         else:
             self._silent_run += 1
+            if (self._silent_run == self._tail_windows < self._end_windows and self._on_pause is not None
+                    and self._speech_windows >= self._min_speech_windows):
+                self._on_pause(self._cut(len(self._windows), complete=True))
         if self._silent_run >= self._end_windows:
             return self._finish(complete=True)
         if len(self._windows) >= self._max_windows:
@@ -90,6 +100,10 @@ class Segmenter:
         # A complete segment ends in `end_windows` of silence: keep a short tail of it, drop the rest.
         trailing_silence = self._end_windows if complete else 0
         keep = len(windows) - max(0, trailing_silence - self._tail_windows)
-        audio = np.concatenate(windows[:keep])
+        return self._cut(keep, complete, windows)
+
+    def _cut(self, keep: int, complete: bool, windows: list[np.ndarray] | None = None) -> Segment:
+        """The first `keep` windows of the utterance as a segment. Equal (start_s, end_s) means equal audio."""
+        windows = self._windows if windows is None else windows
         start_s = self._start * WINDOW / SAMPLE_RATE
-        return Segment(audio, start_s, start_s + keep * WINDOW / SAMPLE_RATE, complete)
+        return Segment(np.concatenate(windows[:keep]), start_s, start_s + keep * WINDOW / SAMPLE_RATE, complete)

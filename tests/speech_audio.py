@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from speech.audio import SAMPLE_RATE, Resampler
+from speech.wer import word_errors  # noqa: F401 (re-exported for the tests)
 from tests.fake_media import read_wav
 
 VOICES = ("en-us", "en-gb", "en-us+m3", "en-us+f3", "en-gb-x-rp")
@@ -117,18 +118,3 @@ def with_noise(samples: np.ndarray, snr_db: float, seed: int = 0) -> np.ndarray:
     power = np.mean(samples ** 2) or 1e-6
     noise = rng.normal(0, np.sqrt(power / 10 ** (snr_db / 10)), samples.shape)
     return (samples + noise).astype(np.float32)
-
-
-def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
-    """(word edits, reference words): the Levenshtein distance over words, after lower-casing and
-    dropping punctuation. WER over a set = sum of edits / sum of reference words."""
-    def words(text: str) -> list[str]:
-        return "".join(c if c.isalnum() or c == " " else " " for c in text.lower()).split()
-
-    ref, hyp = words(reference), words(hypothesis)
-    row = list(range(len(hyp) + 1))  # distances from the empty reference prefix
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1], len(ref)

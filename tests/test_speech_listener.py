@@ -158,3 +158,37 @@ def test_a_failing_handler_does_not_stop_the_listener(transcriber, voices):
         listener.push(frame)
     listener.close()
     assert len(delivered) == 2
+
+
+def test_whisper_starts_during_the_end_silence_and_its_guess_is_used(transcriber, voices):
+    audio = np.concatenate([silence(0.3), voices("take me to outer space", 1), silence(0.8)])
+    texts = {}
+    for speculate in (True, False):
+        heard = Heard()
+        listener = listener_for(transcriber, heard, speculate=speculate)
+        for frame in frames(audio):
+            listener.push(frame)
+        listener.close()
+        (utterance,) = heard.utterances
+        texts[speculate] = utterance.text
+        stats = listener.stats
+        assert (stats.speculative_hits, stats.speculative_misses) == ((1, 0) if speculate else (0, 0))
+    assert texts[True] == texts[False]  # the guess was made on exactly the audio of the final cut
+
+
+def test_a_pause_the_speaker_talks_through_discards_the_guess(transcriber, voices):
+    def trimmed(speech):
+        loud = np.flatnonzero(np.abs(speech) > 0.01)
+        return speech[loud[0]:loud[-1] + 1]
+
+    # 200 ms: longer than the kept tail (a guess starts), shorter than the 300 ms that ends speech.
+    audio = np.concatenate([silence(0.3), trimmed(voices("give me a sword")), silence(0.2),
+                            trimmed(voices("and a crown")), silence(0.8)])
+    heard = Heard()
+    listener = listener_for(transcriber, heard)
+    for frame in frames(audio):
+        listener.push(frame)
+    listener.close()
+    (utterance,) = heard.utterances
+    assert "sword" in utterance.text.lower() and "crown" in utterance.text.lower()
+    assert listener.stats.speculative_misses >= 1 and listener.stats.speculative_hits == 1

@@ -1,11 +1,14 @@
 """`mirror bench speech`: end of speech → text on the live path, against faster-whisper's defaults.
 
-Command phrases (1–4 s) are spoken by espeak-ng in several voices and speeds, with 20 dB of noise.
-Each phrase (plus trailing silence) is pushed through a Listener as 20 ms frames, faster than real
-time; latency is measured from the moment the frame that let the segmenter see the end of speech
-was pushed, to the utterance callback. The baseline is `WhisperModel.transcribe(audio,
-vad_filter=True)` with its defaults (beam 5, temperature fallback) on the same audio, timed from
-call to text, in the same run.
+Command phrases (1–4 s) are spoken by espeak-ng in several voices and speeds, with 20 dB of white
+noise, and pushed through a Listener as aiortc delivers them (s16 stereo 48 kHz, 20 ms frames),
+`--pace` times faster than real time. Latency runs from the push of the frame that completed the
+end-of-speech silence (the first moment the segmenter could know speech had ended) to the utterance
+callback. The baseline is `WhisperModel.transcribe(audio, vad_filter=True)` with its defaults (beam 5,
+temperature fallback, 30 s window) on the same audio in the same run, timed from the call (made once
+the whole phrase and its trailing silence are there) to its text. Both paths' word error rates are
+printed, so a faster path that hears worse shows. The live path runs twice, with and without
+starting whisper during the end-of-speech silence (speculation), to show what that buys.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
-import wave
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -30,78 +33,135 @@ PHRASES = [
 ]
 VOICES = ("en-us", "en-gb", "en-us+m3", "en-us+f3")
 SPEEDS = (130, 160, 190)
+RATE = 48_000  # what aiortc delivers
+FRAME = 960  # 20 ms at 48 kHz
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repeat", type=int, default=2, help="passes over the phrase list")
+    parser.add_argument("--repeat", type=int, default=2, help="passes over the 16 phrases (voices and speeds rotate)")
     parser.add_argument("--beam-size", type=int, help="decoder beam (default from settings: 1)")
+    parser.add_argument("--pace", type=float, default=4.0, help="push audio this many times faster than real time")
+    parser.add_argument("--no-baseline", action="store_true", help="skip faster-whisper's own transcribe()")
 
 
 def run(args: argparse.Namespace) -> int:
     from faster_whisper import WhisperModel
 
     from speech import Listener, Transcriber
-    from speech.audio import SAMPLE_RATE, Resampler
+    from speech.stream import SpeechStream
     from speech.transcriber import default_model_dir
     from world import Catalog
 
     settings = Settings.load({"beam_size": args.beam_size})
-    transcriber = Transcriber(settings.whisper_model or None, threads=settings.whisper_threads,
-                              beam_size=settings.beam_size, prompt=Catalog.load().speech_prompt())
+    transcriber = Transcriber(settings.whisper_model or None, settings.whisper_threads, settings.beam_size,
+                              prompt=Catalog.load().speech_prompt())
     transcriber.warm_up()
-    baseline_model = WhisperModel(str(settings.whisper_model or default_model_dir()), device="cpu",
-                                  compute_type="int8", cpu_threads=settings.whisper_threads, local_files_only=True)
+    baseline = None
+    if not args.no_baseline:
+        baseline = WhisperModel(str(settings.whisper_model or default_model_dir()), device="cpu",
+                                compute_type="int8", cpu_threads=settings.whisper_threads, local_files_only=True)
+        _baseline_text(baseline, np.zeros(16_000, np.float32))  # warm up, as ours was
     rng = np.random.default_rng(0)
-    ours, theirs, durations, texts = [], [], [], []
+    variants = {"speculative": True, "plain": False}  # whisper started in the pause, or at the end
+    latency = {k: [] for k in variants}
+    transcribe_ms = {k: [] for k in variants}
+    errors = {k: [0, 0] for k in [*variants, "baseline"]}
+    missed = {k: 0 for k in variants}
+    theirs, lengths, examples = [], [], []
+    vad_seconds = audio_seconds = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat * len(PHRASES)):
             phrase = PHRASES[i % len(PHRASES)]
             speech = _speak(phrase, Path(tmp) / f"{i}.wav", VOICES[i % len(VOICES)], SPEEDS[i % len(SPEEDS)])
-            speech = _to_16k(speech, Resampler)
             noise = rng.normal(0, np.sqrt(np.mean(speech ** 2) / 100), len(speech)).astype(np.float32)
-            audio = np.concatenate([np.zeros(8000, np.float32), speech + noise, np.zeros(16000, np.float32)])
-            durations.append(len(speech) / SAMPLE_RATE)
+            audio16k = np.concatenate([np.zeros(8000, np.float32), speech + noise, np.zeros(16000, np.float32)])
+            lengths.append(len(speech) / 16_000)
 
-            heard, done = [], threading.Event()
-            listener = Listener(transcriber, lambda u: (heard.append((u, time.monotonic())), done.set()),
-                                end_silence_ms=settings.end_silence_ms)
-            for start in range(0, len(audio), 320):  # 20 ms frames
-                listener.push_samples(audio[start:start + 320])
-            done.wait(10)
-            listener.close()
-            if heard and heard[0][0].speech_end_at is not None:
-                utterance, at = heard[0]
-                ours.append(at - utterance.speech_end_at)
-                texts.append(utterance.text)
+            for name, speculate in variants.items():
+                heard, done = [], threading.Event()
+                listener = Listener(transcriber, lambda u: (heard.append((u, time.monotonic())), done.set()),
+                                    end_silence_ms=settings.end_silence_ms, max_utterance_s=settings.max_utterance_s,
+                                    speculate=speculate)
+                for frame in _aiortc_frames(audio16k):
+                    listener.push(frame)
+                    time.sleep(FRAME / RATE / args.pace)
+                done.wait(10)
+                listener.close()
+                _count(errors[name], phrase, " ".join(u.text for u, _ in heard))
+                if heard and heard[0][0].speech_end_at is not None:
+                    utterance, at = heard[0]
+                    latency[name].append(at - utterance.speech_end_at)
+                    transcribe_ms[name].append(utterance.transcribe_ms)
+                    if name == "speculative" and len(examples) < 6:
+                        examples.append(utterance.text)
+                else:
+                    missed[name] += 1
 
             started = time.perf_counter()
-            segments, _ = baseline_model.transcribe(audio, language="en", vad_filter=True)
-            " ".join(s.text for s in segments)
-            theirs.append(time.perf_counter() - started)
-    rows = [
-        ["mirror live path (VAD + whisper, greedy, prompt)", percentile_ms(ours, 50), percentile_ms(ours, 95),
-         ratio(percentile_ms(ours, 50), percentile_ms(theirs, 50)), len(ours)],
-        ["faster-whisper transcribe(vad_filter=True) defaults", percentile_ms(theirs, 50), percentile_ms(theirs, 95),
-         "1.00x", len(theirs)],
-    ]
-    print_table(f"end of speech → text, {len(durations)} utterances of {min(durations):.1f}–{max(durations):.1f} s",
-                ["path", "p50 ms", "p95 ms", "p50 vs baseline", "n"], rows)
-    rtf = np.median(np.array(ours) / np.array(durations[:len(ours)])) if ours else float("nan")
-    print(f"\nreal-time factor (latency / utterance length), median: {rtf:.2f}")
-    print("e.g. heard:", "; ".join(texts[:6]))
+            SpeechStream(end_silence_ms=settings.end_silence_ms).feed(audio16k)
+            vad_seconds += time.perf_counter() - started
+            audio_seconds += len(audio16k) / 16_000
+
+            if baseline is not None:
+                started = time.perf_counter()
+                text = _baseline_text(baseline, audio16k)
+                theirs.append(time.perf_counter() - started)
+                _count(errors["baseline"], phrase, text)
+
+    wer = {k: (e / n if n else float("nan")) for k, (e, n) in errors.items()}
+    base50 = percentile_ms(theirs, 50)
+    rows = [[f"mirror live path, {name} (VAD stream + tiny.en greedy, prompt, 15 s window)",
+             percentile_ms(latency[name], 50), percentile_ms(latency[name], 95),
+             ratio(percentile_ms(latency[name], 50), base50), f"{wer[name]:.1%}", len(latency[name])]
+            for name in variants]
+    if baseline is not None:
+        rows.append(["faster-whisper transcribe(vad_filter=True) defaults", base50,
+                     percentile_ms(theirs, 95), "1.00x", f"{wer['baseline']:.1%}", len(theirs)])
+    print_table(f"end of speech → text, {len(lengths)} phrases of {min(lengths):.1f}–{max(lengths):.1f} s, "
+                f"20 dB noise, pushed at {args.pace:g}x real time",
+                ["path", "p50 ms", "p95 ms", "p50 vs baseline", "WER", "n"], rows)
+    ms = np.array(transcribe_ms["plain"])
+    rtf = np.median(ms / 1000 / np.array(lengths[:len(ms)])) if len(ms) else float("nan")
+    print(f"\nreal-time factor (compute / audio): whisper {rtf:.3f} per utterance (median; "
+          f"transcribe p50 {np.median(ms):.0f} ms), VAD + segmenter {vad_seconds / audio_seconds:.4f}")
+    print(f"utterances missed: {missed}")
+    print("e.g. heard:", "; ".join(examples))
     return 0
 
 
-def _speak(text: str, path: Path, voice: str, speed: int) -> tuple[np.ndarray, int]:
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text], check=True, capture_output=True)
-    with wave.open(str(path)) as w:
-        return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768, w.getframerate()
+def _count(tally: list[int], reference: str, hypothesis: str) -> None:
+    from speech.wer import word_errors
+
+    edits, words = word_errors(reference, hypothesis)
+    tally[0] += edits
+    tally[1] += words
 
 
-def _to_16k(speech: tuple[np.ndarray, int], resampler_cls) -> np.ndarray:
+def _baseline_text(model, audio16k: np.ndarray) -> str:
+    segments, _ = model.transcribe(audio16k, language="en", vad_filter=True)
+    return " ".join(s.text for s in segments)  # the generator does the work: consume it
+
+
+def _aiortc_frames(audio16k: np.ndarray):
+    """The audio as aiortc hands it over: s16 packed stereo, 48 kHz, 960 samples a frame."""
     import av
 
-    samples, rate = speech
-    frame = av.AudioFrame.from_ndarray((samples * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="mono")
-    frame.sample_rate = rate
-    return resampler_cls().convert(frame)
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+    src = av.AudioFrame.from_ndarray(audio16k.reshape(1, -1).astype(np.float32), format="flt", layout="mono")
+    src.sample_rate = 16_000
+    samples48k = np.concatenate([f.to_ndarray().reshape(-1) for f in [*resampler.resample(src), *resampler.resample(None)]])
+    pcm = (np.clip(samples48k, -1, 1) * 32767).astype(np.int16)
+    for start in range(0, len(pcm) - FRAME + 1, FRAME):
+        chunk = pcm[start:start + FRAME]
+        frame = av.AudioFrame.from_ndarray(np.repeat(chunk[:, None], 2, axis=1).reshape(1, -1), format="s16",
+                                           layout="stereo")
+        frame.sample_rate, frame.pts, frame.time_base = RATE, start, Fraction(1, RATE)
+        yield frame
+
+
+def _speak(text: str, path: Path, voice: str, speed: int) -> np.ndarray:
+    """espeak-ng speech as 16 kHz mono float32."""
+    from speech.audio import decode_file
+
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text], check=True, capture_output=True)
+    return np.concatenate(list(decode_file(str(path))))
