@@ -24,6 +24,9 @@ from speech.vad import WINDOW
 START_THRESHOLD = 0.5
 END_THRESHOLD = 0.35
 PRE_ROLL_MS = 200
+# Speech that reaches the length cap is cut at its quietest window within the last second, so the
+# cut falls between words where it can, not through one; the rest starts the next utterance.
+CAP_SEARCH_MS = 1000
 # Silence appended after the speech: whisper drops a final word that ends exactly at the cut.
 TAIL_MS = 100
 
@@ -49,7 +52,9 @@ class Segmenter:
         self._min_speech_windows = max(1, round(min_speech_ms * SAMPLE_RATE / 1000 / WINDOW))
         self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, round(PRE_ROLL_MS * SAMPLE_RATE / 1000 / WINDOW)))
         self._tail_windows = round(TAIL_MS * SAMPLE_RATE / 1000 / WINDOW)
+        self._cap_search = max(1, round(CAP_SEARCH_MS * SAMPLE_RATE / 1000 / WINDOW))
         self._windows: list[np.ndarray] = []
+        self._probabilities: list[float] = []  # one per window of the utterance in progress
         self._speech_windows = 0
         self._silent_run = 0
         self._position = 0  # windows seen so far
@@ -66,12 +71,14 @@ class Segmenter:
             if probability >= START_THRESHOLD:
                 self._start = self._position - 1 - len(self._pre_roll)
                 self._windows = [*self._pre_roll, window]
+                self._probabilities = [0.0] * len(self._pre_roll) + [probability]
                 self._speech_windows, self._silent_run = 1, 0
                 self._pre_roll.clear()
             else:
                 self._pre_roll.append(window)
             return None
         self._windows.append(window)
+        self._probabilities.append(probability)
         if probability >= END_THRESHOLD:
             self._speech_windows += 1
             self._silent_run = 0
@@ -85,8 +92,27 @@ class Segmenter:
         if self._silent_run >= self._end_windows:
             return self._finish(complete=True)
         if len(self._windows) >= self._max_windows:
-            return self._finish(complete=False)
+            return self._cut_at_cap()
         return None
+
+    def _cut_at_cap(self) -> Segment | None:
+        search = min(self._cap_search, len(self._windows) - 1)
+        recent = self._probabilities[-search:]
+        keep = len(self._windows) - search + int(np.argmin(recent)) + 1  # the quiet window ends this one
+        rest, rest_probabilities = self._windows[keep:], self._probabilities[keep:]
+        self._windows, self._probabilities = self._windows[:keep], self._probabilities[:keep]
+        self._speech_windows = sum(p >= END_THRESHOLD for p in self._probabilities)
+        segment = self._finish(complete=False)
+        if rest:  # speech goes on: the remainder is the start of the next utterance
+            self._start += keep
+            self._windows, self._probabilities = rest, rest_probabilities
+            self._speech_windows = sum(p >= END_THRESHOLD for p in rest_probabilities)
+            self._silent_run = 0
+            for p in reversed(rest_probabilities):
+                if p >= END_THRESHOLD:
+                    break
+                self._silent_run += 1
+        return segment
 
     def flush(self) -> Segment | None:
         """The stream ended: whatever speech is in progress becomes a segment."""
@@ -94,7 +120,7 @@ class Segmenter:
 
     def _finish(self, complete: bool) -> Segment | None:
         windows, speech = self._windows, self._speech_windows
-        self._windows, self._speech_windows, self._silent_run = [], 0, 0
+        self._windows, self._probabilities, self._speech_windows, self._silent_run = [], [], 0, 0
         if speech < self._min_speech_windows:
             return None
         # A complete segment ends in `end_windows` of silence: keep a short tail of it, drop the rest.

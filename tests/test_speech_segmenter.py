@@ -85,8 +85,26 @@ def test_twenty_seconds_of_continuous_speech_is_split_at_the_cap(tmp_path):
     segments, _ = segments_of(speech, max_utterance_s=15.0)
     assert len(segments) == 2
     first, second = segments
-    assert not first.complete and first.end_s - first.start_s == pytest.approx(15.0, abs=0.04)
-    assert second.start_s == pytest.approx(first.end_s, abs=0.04)  # nothing lost at the cut
+    # Cut at the cap, at the quietest moment of its last second: between words where possible.
+    assert not first.complete and 14.0 <= first.end_s - first.start_s <= 15.0
+    assert second.start_s == pytest.approx(first.end_s, abs=1e-9)  # nothing lost or doubled at the cut
+    assert second.end_s == pytest.approx(len(speech) / SAMPLE_RATE, abs=0.5)
+
+
+def test_the_cap_cuts_in_a_gap_between_words_not_through_one(voices):
+    def trimmed(speech):
+        loud = np.flatnonzero(np.abs(speech) > 0.01)
+        return speech[loud[0]:loud[-1] + 1]
+
+    word = trimmed(voices("abracadabra"))  # ~0.8 s without a gap inside
+    gap = silence(0.12)  # too short to end an utterance
+    audio = np.concatenate([word, gap] * 8)
+    segments, _ = segments_of(audio, max_utterance_s=3.0)
+    assert len(segments) >= 3
+    period = (len(word) + len(gap)) / SAMPLE_RATE
+    for segment in segments[:-1]:
+        into_period = segment.end_s % period  # where in word+gap the cut fell
+        assert into_period >= len(word) / SAMPLE_RATE - 0.05 or into_period <= 0.05, (segment.end_s, period)
 
 
 def test_speech_cut_off_by_the_end_of_the_stream_is_flushed(voices):

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     transcribe_ms = {k: [] for k in variants}
     errors = {k: [0, 0] for k in [*variants, "baseline"]}
     missed = {k: 0 for k in variants}
-    theirs, lengths, examples = [], [], []
+    theirs, lengths, examples, push_seconds = [], [], [], []
     vad_seconds = audio_seconds = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat * len(PHRASES)):
@@ -83,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
                                     end_silence_ms=settings.end_silence_ms, max_utterance_s=settings.max_utterance_s,
                                     speculate=speculate)
                 for frame in _aiortc_frames(audio16k):
-                    listener.push(frame)
+                    started = time.perf_counter()
+                    listener.push(frame)  # on the event loop in the server: must stay cheap
+                    push_seconds.append(time.perf_counter() - started)
                     time.sleep(FRAME / RATE / args.pace)
                 done.wait(10)
                 listener.close()
@@ -124,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
     rtf = np.median(ms / 1000 / np.array(lengths[:len(ms)])) if len(ms) else float("nan")
     print(f"\nreal-time factor (compute / audio): whisper {rtf:.3f} per utterance (median; "
           f"transcribe p50 {np.median(ms):.0f} ms), VAD + segmenter {vad_seconds / audio_seconds:.4f}")
+    print(f"Listener.push() per 20 ms frame (event-loop cost): p50 {percentile_ms(push_seconds, 50) * 1000:.0f} µs, "
+          f"p99 {percentile_ms(push_seconds, 99) * 1000:.0f} µs")
     print(f"utterances missed: {missed}")
     print("e.g. heard:", "; ".join(examples))
     return 0
