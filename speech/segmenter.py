@@ -119,12 +119,12 @@ class Segmenter:
         return self._finish(complete=False) if self._windows else None
 
     def _finish(self, complete: bool) -> Segment | None:
-        windows, speech = self._windows, self._speech_windows
+        windows, speech, trailing_silence = self._windows, self._speech_windows, self._silent_run
         self._windows, self._probabilities, self._speech_windows, self._silent_run = [], [], 0, 0
         if speech < self._min_speech_windows:
             return None
-        # A complete segment ends in `end_windows` of silence: keep a short tail of it, drop the rest.
-        trailing_silence = self._end_windows if complete else 0
+        # Keep a short tail of the trailing silence, drop the rest (a complete segment ends in
+        # `end_windows` of it). Cut the same way, a flush just after a pause began matches the guess.
         keep = len(windows) - max(0, trailing_silence - self._tail_windows)
         return self._cut(keep, complete, windows)
 

@@ -192,3 +192,30 @@ def test_a_pause_the_speaker_talks_through_discards_the_guess(transcriber, voice
     (utterance,) = heard.utterances
     assert "sword" in utterance.text.lower() and "crown" in utterance.text.lower()
     assert listener.stats.speculative_misses >= 1 and listener.stats.speculative_hits == 1
+
+
+def test_a_client_slower_than_real_time_is_cut_by_the_audio_not_the_clock(transcriber, voices):
+    audio = np.concatenate([silence(0.2), voices("make it blue", 3), silence(0.5)])
+    heard = Heard()
+    listener = listener_for(transcriber, heard)
+    for frame in frames(audio):
+        listener.push(frame)
+        time.sleep(0.03)  # 20 ms of audio every 30+ ms: two thirds of real time
+    assert heard.wait(1)
+    listener.close()
+    (utterance,) = heard.utterances
+    assert "blue" in utterance.text.lower()
+    assert utterance.speech_end_at is not None and listener.stats.stalls == 0
+
+
+def test_a_track_ending_in_a_pause_uses_the_guess_made_in_it(transcriber, voices):
+    speech = voices("give me a top hat", 2)
+    loud = np.flatnonzero(np.abs(speech) > 0.01)
+    heard = Heard()
+    listener = listener_for(transcriber, heard)
+    for frame in frames(np.concatenate([silence(0.3), speech[: loud[-1] + 1], silence(0.2)])):
+        listener.push(frame)
+    listener.close()  # 200 ms into the pause: too early for the end of speech, late enough for a guess
+    (utterance,) = heard.utterances
+    assert "hat" in utterance.text.lower() and utterance.speech_end_at is None
+    assert (listener.stats.speculative_hits, listener.stats.speculative_misses) == (1, 0)

@@ -112,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
 
     wer = {k: (e / n if n else float("nan")) for k, (e, n) in errors.items()}
     base50 = percentile_ms(theirs, 50)
-    rows = [[f"mirror live path, {name} (VAD stream + tiny.en greedy, prompt, 15 s window)",
+    decoder = "greedy" if settings.beam_size == 1 else f"beam {settings.beam_size}"
+    rows = [[f"mirror live path, {name} (VAD stream + tiny.en {decoder}, prompt, 15 s window)",
              percentile_ms(latency[name], 50), percentile_ms(latency[name], 95),
              ratio(percentile_ms(latency[name], 50), base50), f"{wer[name]:.1%}", len(latency[name])]
             for name in variants]
