@@ -219,3 +219,17 @@ def test_a_track_ending_in_a_pause_uses_the_guess_made_in_it(transcriber, voices
     (utterance,) = heard.utterances
     assert "hat" in utterance.text.lower() and utterance.speech_end_at is None
     assert (listener.stats.speculative_hits, listener.stats.speculative_misses) == (1, 0)
+
+
+def test_a_format_change_mid_stream_keeps_the_utterance_whole(transcriber, voices):
+    speech = np.concatenate([silence(0.3), voices("make it look like anime"), silence(0.6)])
+    half = len(speech) // 2
+    heard = Heard()
+    listener = listener_for(transcriber, heard)
+    for frame in frames(to_rate(speech[:half], 48_000), 48_000, 2):
+        listener.push(frame)
+    for frame in frames(to_rate(speech[half:], 44_100), 44_100, 1, fmt="fltp"):  # the sender renegotiated
+        listener.push(frame)
+    listener.close()
+    (utterance,) = heard.utterances
+    assert "anime" in utterance.text.lower()
