@@ -9,8 +9,8 @@ import pytest
 
 from mirror.bench.neural import flicker_with_and_without_stabilisation
 from mirror.neural import NeuralModelError, NeuralRepaint
-from mirror.neural import model as neural_model
-from mirror.neural.model import StyleNetwork
+from mirror.neural import models as neural_model
+from mirror.neural.models import StyleNetwork
 from mirror.neural.presets import Presets
 from mirror.settings import Settings
 from mirror.stages import build_stages

@@ -1,4 +1,8 @@
-"""Neural style presets: named weight vectors over the 26 styles multistyle26 learned (data file)."""
+"""Neural style presets: named weight vectors over the 26 styles multistyle26 learned.
+
+The data lives in world/catalog/neural_presets.toml next to the catalog that names them
+(`catalog.styles[id].neural` is a preset id), so presets are tuned without touching code.
+"""
 from __future__ import annotations
 
 import tomllib
@@ -7,35 +11,65 @@ from pathlib import Path
 
 import numpy as np
 
+from mirror.neural.models import NUM_LEARNED
 from world.catalog import CATALOG_DIR
 
-NUM_LEARNED = 26
 PRESETS_FILE = CATALOG_DIR / "neural_presets.toml"
 
 
 @dataclass(frozen=True)
+class Preset:
+    id: str
+    weights: np.ndarray  # (26,) float32, sums to 1
+    # Share of the repaint over the composite, 0..1: below 1 for styles so strong that faces get
+    # lost at the network's small working size.
+    mix: float = 1.0
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Presets:
-    weights: dict[str, np.ndarray]  # preset id → (26,) float32, sums to 1
-    mix: dict[str, float]  # preset id → share of the repaint over the composite, 0..1
-    learned_names: dict[int, str]
+    presets: dict[str, Preset]
+    learned_names: dict[int, str]  # learned style index → the name we gave it by looking at it
+
+    @property
+    def weights(self) -> dict[str, np.ndarray]:
+        return {k: p.weights for k, p in self.presets.items()}
+
+    @property
+    def mix(self) -> dict[str, float]:
+        return {k: p.mix for k, p in self.presets.items()}
+
+    def __contains__(self, preset_id: object) -> bool:
+        return preset_id in self.presets
+
+    def __getitem__(self, preset_id: str) -> Preset:
+        return self.presets[preset_id]
 
     @classmethod
     def load(cls, path: Path = PRESETS_FILE) -> "Presets":
         with open(path, "rb") as f:
             data = tomllib.load(f)
-        weights, mix = {}, {}
-        for preset, entry in data.get("presets", {}).items():
-            mix[preset] = float(entry.get("mix", 1.0))
-            if not 0.0 < mix[preset] <= 1.0:
-                raise ValueError(f"{path}: preset {preset}: mix must be in (0, 1]")
+        names = {int(k): str(v) for k, v in data.get("learned", {}).items()}
+        presets = {}
+        for preset_id, entry in data.get("presets", {}).items():
+            mix = float(entry.get("mix", 1.0))
+            if not 0.0 < mix <= 1.0:
+                raise ValueError(f"{path}: preset {preset_id}: mix must be in (0, 1]")
             w = np.zeros(NUM_LEARNED, np.float32)
-            for index, value in entry["weights"].items():
-                i = int(index)
-                if not 0 <= i < NUM_LEARNED or value < 0:
-                    raise ValueError(f"{path}: preset {preset}: bad weight {index} = {value}")
-                w[i] = value
+            for key, value in entry["weights"].items():
+                index = int(key) if key.isdigit() else _index_of(names, key)
+                if not 0 <= index < NUM_LEARNED or value < 0:
+                    raise ValueError(f"{path}: preset {preset_id}: bad weight {key} = {value}")
+                w[index] = value
             if w.sum() <= 0:
-                raise ValueError(f"{path}: preset {preset} has no weight")
-            weights[preset] = w / w.sum()
-        names = {int(k): v for k, v in data.get("learned", {}).items()}
-        return cls(weights, mix, names)
+                raise ValueError(f"{path}: preset {preset_id} has no weight")
+            presets[preset_id] = Preset(preset_id, w / w.sum(), mix, str(entry.get("description", "")))
+        return cls(presets, names)
+
+
+def _index_of(names: dict[int, str], name: str) -> int:
+    for index, learned in names.items():
+        if learned == name:
+            return index
+    raise ValueError(f"no learned style named {name!r}")
