@@ -70,6 +70,7 @@ class NeuralRepaint:
         self._from_a = self._to_a = 0.0
         self._since = -np.inf
         self._target: str | None = None
+        self._last_weights = self._from_w
         self.timings: dict[str, float] = {}  # step → seconds, last painted frame (for benches)
 
     @classmethod
@@ -107,7 +108,12 @@ class NeuralRepaint:
         painted = self._upsampler(self._painting, self._small_f, image, out=self._output_buffer(image.shape))
         t3 = time.perf_counter()
         if self._stabilizer:
+            if not np.array_equal(weights, self._last_weights):
+                # While the style moves, every frame is meant to differ: holding the previous
+                # output would drag the old style along for seconds on a still person.
+                self._stabilizer.reset()
             painted = self._stabilizer(self._small_f, painted)
+        self._last_weights = weights
         if strength < 1.0:
             cv2.addWeighted(painted, strength, image, 1.0 - strength, 0.0, dst=painted)
         t4 = time.perf_counter()
