@@ -22,6 +22,7 @@ BENCHES = {
     "world": "utterance interpretation speed",
     "speech": "end-of-speech to text latency",
     "composite": "composite (+ neural) renderer speed",
+    "neural": "neural repaint: per-step timings, flicker, whole frame; --gallery writes the preset pictures",
     "latency": "glass-to-glass latency over WebRTC on loopback",
 }
 
