@@ -44,10 +44,12 @@ def run(args: argparse.Namespace) -> int:
     from pose.estimator import PoseEstimator
     from world import Catalog
 
-    stages_arg = args.stages or "composite"
-    settings = Settings.load({"stages": tuple(s for s in stages_arg.split(",") if s)})
     catalog = Catalog.load()
     none = ("", "none")
+    style = catalog.styles.get(args.style)
+    # A style with a neural preset is benchmarked the way a session runs it: composite + neural.
+    stages_arg = args.stages or ("composite,neural" if style and style.neural else "composite")
+    settings = Settings.load({"stages": tuple(s for s in stages_arg.split(",") if s)})
     scene = build_scene(catalog, None if args.theme in none else args.theme,
                         None if args.style in none else args.style,
                         [p for p in args.props.split(",") if p])
@@ -109,18 +111,9 @@ def run(args: argparse.Namespace) -> int:
 def _neural_section(settings, catalog, scene, frames) -> None:
     """The whole mirror frame as the session runs it (pose + composite on one thread, the neural
     repaint on its own), against the composite alone in the same pipeline; and flicker."""
-    from mirror.bench.neural import flicker_with_and_without_stabilisation, pipeline_rate
-    from pose.estimator import PoseEstimator
+    from mirror.bench.neural import flicker_with_and_without_stabilisation, print_whole_frame
 
-    rows = []
-    for stage_names in (("composite",), ("composite", "neural")):
-        built = build_stages(settings.replace(stages=stage_names), catalog)
-        rate = pipeline_rate(built.stages, scene, frames, PoseEstimator, settings.pose_every)
-        rows.append([" + ".join(stage_names), rate["fps"], rate["p50"], rate["p95"]])
-    print_table(f"whole mirror frame in the pipeline (pose every {settings.pose_every}, neural at "
-                f"{settings.neural_width}x{settings.neural_height}, {settings.neural_threads} thread)",
-                ["stages", "fps", "p50 ms", "p95 ms", "fps vs composite alone"],
-                [[*r, ratio(r[1], rows[0][1])] for r in rows])
+    print_whole_frame(settings, catalog, scene, frames)
     raw, stable = flicker_with_and_without_stabilisation(settings, catalog, scene)
     print(f"\nflicker (output change / input change, nearly still clip): without stabilisation {raw:.2f}, "
           f"with {stable:.2f} → {raw / stable:.1f}x less flicker")
