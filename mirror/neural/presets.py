@@ -32,14 +32,6 @@ class Presets:
     presets: dict[str, Preset]
     learned_names: dict[int, str]  # learned style index → the name we gave it by looking at it
 
-    @property
-    def weights(self) -> dict[str, np.ndarray]:
-        return {k: p.weights for k, p in self.presets.items()}
-
-    @property
-    def mix(self) -> dict[str, float]:
-        return {k: p.mix for k, p in self.presets.items()}
-
     def __contains__(self, preset_id: object) -> bool:
         return preset_id in self.presets
 
