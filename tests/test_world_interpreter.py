@@ -85,6 +85,8 @@ ADD = [
     # meaning (not listed in the catalog)
     ("give me a laser gun", ["lightsaber"]),
     ("give me a samurai sword", ["sword"]),
+    ("give me a tiara", ["crown"]),
+    ("give me a rapier", ["sword"]),
 ]
 
 
@@ -157,6 +159,10 @@ REMOVALS = [
     (["give me a sword"], "remove the crown", ["sword"]),
     (["give me a sword and a cape"], "take away the cape", ["sword"]),
     (["give me a sword"], "delete the sword", []),
+    (["give me a crown"], "take the crown off", []),
+    (["give me a sword and a crown"], "put the sword away", ["crown"]),
+    (["give me a sword"], "I don't want the sword any more", []),
+    (["give me a sword"], "I don't want a crown", ["sword"]),
 ]
 
 
@@ -191,6 +197,7 @@ THEMES = [
     ("take me to the north pole", "snowy_forest"),
     ("put me in the arctic", "snowy_forest"),
     ("I want to be in the rainforest", "jungle"),
+    ("take me to the Amazon", "jungle"),
 ]
 
 
@@ -303,6 +310,16 @@ def test_every_edit_is_an_event_for_the_page(interpreter):
     assert event["changed"] and event["utterance"] == "give me a blue sword"
     assert event["scene"]["props"][0]["kind"] == "sword" and "history" not in event["scene"]
     assert event["changes"] == ["added sword"]
+
+
+def test_embeddings_of_a_padded_batch_equal_those_of_one_sentence_at_a_time(interpreter):
+    embedder = interpreter.embedder
+    texts = ["a sword", "put me in the middle of a medieval castle throne room", "make it look like anime"]
+    batched = embedder.embed(texts)
+    for text, vector in zip(texts, batched):
+        alone = embedder.embed([text])[0]
+        assert float(alone @ vector) > 0.9999
+    assert abs(float(batched[0] @ batched[1])) < 0.9
 
 
 def test_there_are_at_least_150_utterances_in_these_tables():

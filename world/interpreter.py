@@ -37,14 +37,17 @@ _REDO = ("redo", "do it again", "put it back")
 _RESET = ("start over", "reset", "start again", "clear everything", "begin again", "from scratch")
 _REMOVE_VERBS = ("remove", "take away", "take off", "get rid of", "no more", "without", "lose the", "drop the",
                  "delete", "take it off", "throw away", "away with")
+# Removal said around the thing: "take the crown off", "put the sword away".
+_REMOVE_AROUND = re.compile(r"\b(take|get|pull)\b(?: \w+){1,3} off\b|\bput\b(?: \w+){1,3} away\b")
+_UNWANTED = ("don t want", "do not want", "dont want", "don t need", "do not need", "don t like", "do not like")
 _REMOVE_ALL = ("remove everything", "take it all off", "take everything off", "remove all", "clear all",
                "no more props", "take everything away", "get rid of everything")
 _ADD_VERBS = ("give me", "i want", "i d like", "i would like", "add", "put", "i need", "hand me", "can i have",
               "can i get", "let me have", "bring me", "show me with", "wear", "holding", "hold")
 _CHANGE_VERBS = ("make", "turn", "change", "paint", "color", "colour")
-_THEME_CUES = ("put me in", "take me to", "send me to", "i want to be", "go to", "background", "let s go to",
+_THEME_CUES = ("put me in", "take me to", "send me to", "i want to be", "go to", "background", "lets go to",
                "in the", "at the", "on the", "to the")
-_PLACE_CUES = ("put me in", "take me to", "send me to", "i want to be in", "let s go to", "put me on", "take me into")
+_PLACE_CUES = ("put me in", "take me to", "send me to", "i want to be in", "lets go to", "put me on", "take me into")
 _STRONGER = ("more painterly", "stronger", "more style", "more intense", "more artistic", "crank it up")
 _WEAKER = ("subtler", "more subtle", "less", "softer", "weaker", "tone it down", "less painterly")
 _CLEAR_THEME = ("no background", "remove the background", "normal background", "real background")
@@ -144,10 +147,18 @@ class Interpreter:
         return scene, notes
 
     def _clause(self, scene: Scene, clause: str, intent: str | None, notes: list[str]) -> tuple[Scene, str | None]:
+        mentions = self._mentions(clause)
         if _NEGATION.search(clause) and not _phrase_in(clause, ("no more",)):
+            # "I don't want the sword any more" about a sword that is there means take it away;
+            # any other negated request ("don't give me a crown") changes nothing.
+            worn = [m for m in mentions if m.group == "prop" and _find_prop(scene, m.id) is not None]
+            if worn and _phrase_in(clause, _UNWANTED):
+                for m in worn:
+                    scene = edits.remove_prop(scene, _find_prop(scene, m.id))
+                    notes.append(f"removed {self.catalog.props[m.id].name}")
+                return scene, "remove"
             notes.append(f"ignored a negated request: '{clause}'")
             return scene, "negated"
-        mentions = self._mentions(clause)
         props = [m for m in mentions if m.group == "prop"]
         themes = [m for m in mentions if m.group == "theme"]
         styles = [m for m in mentions if m.group == "style"]
@@ -232,7 +243,7 @@ class Interpreter:
 
     # ---- pieces ----
     def _verb(self, clause: str) -> str | None:
-        if _phrase_in(clause, _REMOVE_VERBS):
+        if _phrase_in(clause, _REMOVE_VERBS) or _REMOVE_AROUND.search(clause):
             return "remove"
         if _phrase_in(clause, _CHANGE_VERBS):
             return "change"
@@ -321,7 +332,10 @@ _COMMON_WORDS = {"make", "give", "want", "with", "look", "like", "take", "more",
 
 
 def _normalise(text: str) -> str:
-    text = text.lower().replace("'", " ").replace("’", " ").replace("-", " ")
+    # Possessives join their word ("king's landing" → "kings landing", the catalog's spelling);
+    # other apostrophes split ("don't" → "don t").
+    text = re.sub(r"['’]s\b", "s", text.lower())
+    text = text.replace("'", " ").replace("’", " ").replace("-", " ")
     text = re.sub(r"[^a-z0-9& ]+", " ", text)
     words = [_NUMBER_WORDS.get(w, w) for w in text.split()]
     return " ".join(words)[:500]
