@@ -1,10 +1,12 @@
 """The frame path of one session, from the received video frame to the frame handed to the encoder.
 
-    input slot → [pose (+ matte) → stages …] → slot → [own-thread stage] → … → output slot
+    input slot → [stages …] → slot → [own-thread stage] → … → output slot
+                     ↑ newest pose (+ matte), from the pose thread beside the path (mirror/posing.py)
 
 Every arrow is a LatestSlot: a worker always takes the newest frame and a slow step makes the
 step before it drop (counted), never queue. A stage marked `own_thread` starts a new worker, so
-pose and the composite of frame N+1 overlap the neural repaint of frame N.
+the composite of frame N+1 overlaps the neural repaint of frame N. Every step's time and the time
+a frame waited in each slot (`wait_<slot>`) are recorded on the frame and exported to /metrics.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import av
 import cv2
 import numpy as np
 
+from mirror.posing import InlinePose, PoseSource, PoseThread
 from mirror.slot import LatestSlot, SlotClosed
 from mirror.stage import RenderStage
 
@@ -41,31 +44,13 @@ class Frame:
     scene: "Scene | None" = None
     output: av.VideoFrame | None = None  # what the output track sends
     timings: dict[str, float] = field(default_factory=dict)  # step name → seconds
+    slotted_at: float = 0.0  # time.monotonic() when the frame was last put in a slot
 
-
-class PoseStep:
-    """Runs pose (+ matte) every `every`-th frame; frames in between reuse the last result."""
-
-    def __init__(self, estimator_factory: Callable[[], object], every: int, matte: bool) -> None:
-        self._factory = estimator_factory
-        self._estimator = None
-        self._every = every
-        self._matte = matte
-        self._count = 0
-        self._last: "Pose | None" = None
-
-    def __call__(self, frame: Frame) -> "Pose":
-        if self._estimator is None:  # created in the worker thread that uses it (mediapipe graphs are per-thread)
-            self._estimator = self._factory()
-        h, w = frame.image.shape[:2]
-        if self._last is None or self._count % self._every == 0 or (self._last.width, self._last.height) != (w, h):
-            self._last = self._estimator.estimate(frame.image, frame.received_at, matte=self._matte)
-        self._count += 1
-        return self._last
-
-    def close(self) -> None:
-        if self._estimator is not None:
-            self._estimator.close()
+    def waited(self, slot: str) -> float:
+        """Record (and return) how long the frame sat in `slot` before being taken."""
+        waited = time.monotonic() - self.slotted_at
+        self.timings["wait_" + slot] = waited
+        return waited
 
 
 class FramePipeline:
@@ -77,6 +62,7 @@ class FramePipeline:
         size: tuple[int, int],
         pose_factory: Callable[[], object] | None,
         pose_every: int = 1,
+        pose_thread: bool = False,
         metrics: "Metrics | None" = None,
         session: str = "",
     ) -> None:
@@ -87,7 +73,10 @@ class FramePipeline:
         self.stages = stages
         needs_pose = any(s.needs_pose or s.needs_matte for s in stages)
         needs_matte = any(s.needs_matte for s in stages)
-        self._pose = PoseStep(pose_factory, pose_every, needs_matte) if needs_pose and pose_factory else None
+        self._pose: PoseSource | None = None
+        if needs_pose and pose_factory:
+            source = PoseThread if pose_thread else InlinePose
+            self._pose = source(pose_factory, pose_every, needs_matte, self._observe)
         self.errors = 0
 
         # Split the stages into segments, one worker thread each.
@@ -116,11 +105,15 @@ class FramePipeline:
     def submit(self, source: av.VideoFrame, received_at: float | None = None) -> None:
         self._seq += 1
         frame = Frame(seq=self._seq, received_at=received_at or time.monotonic(), source=source)
+        frame.slotted_at = time.monotonic()
         if self.input.put(frame) and self._metrics:
             self._metrics.frames_dropped.labels(self._session, "input").inc()
 
     def dropped(self) -> dict[str, int]:
-        return {slot.name: slot.dropped for slot in self.slots}
+        dropped = {slot.name: slot.dropped for slot in self.slots}
+        if isinstance(self._pose, PoseThread):
+            dropped["pose"] = self._pose.dropped
+        return dropped
 
     def close(self) -> None:
         for slot in self.slots:
@@ -146,6 +139,7 @@ class FramePipeline:
                 return
             if frame is None:
                 continue
+            self._observe("wait_" + inbox.name, frame.waited(inbox.name))
             try:
                 if index == 0:
                     self._prepare(frame)
@@ -160,6 +154,7 @@ class FramePipeline:
                 self.errors += 1
                 log.exception("frame %d failed in worker %d; skipped", frame.seq, index)
                 continue
+            frame.slotted_at = time.monotonic()
             if outbox.put(frame) and self._metrics and not last:
                 self._metrics.frames_dropped.labels(self._session, outbox.name).inc()
 
@@ -175,8 +170,9 @@ class FramePipeline:
         frame.scene = self._scene_source()
         if self._pose is not None:
             started = time.perf_counter()
-            frame.pose = self._pose(frame)
-            self._timed(frame, "pose", started)
+            frame.pose = self._pose.pose_for(frame.image, frame.received_at)
+            # Time this frame spent getting its pose: the whole run inline, ~0 from the pose thread.
+            self._timed(frame, "pose_wait", started)
 
     def _run_stage(self, stage: RenderStage, frame: Frame) -> None:
         started = time.perf_counter()
@@ -193,5 +189,8 @@ class FramePipeline:
     def _timed(self, frame: Frame, step: str, started: float) -> None:
         elapsed = time.perf_counter() - started
         frame.timings[step] = elapsed
+        self._observe(step, elapsed)
+
+    def _observe(self, step: str, seconds: float) -> None:
         if self._metrics:
-            self._metrics.stage_seconds.labels(step).observe(elapsed)
+            self._metrics.stage_seconds.labels(step).observe(seconds)

@@ -38,6 +38,9 @@ class Settings:
     stages: tuple[str, ...] = ("composite", "neural")
     # Run pose (+ matte) on every n-th frame; the renderer reuses the latest keypoints in between.
     pose_every: int = 2
+    # Pose in its own thread beside the frame path: frames take the newest finished pose instead of
+    # waiting ~25 ms for their own (props and matte edge follow one pose run later; mirror/posing.py).
+    pose_thread: bool = True
     pose_threads: int = 1
 
     # --- neural repaint (CPU style network) ---

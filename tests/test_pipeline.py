@@ -118,3 +118,20 @@ def test_an_own_thread_stage_runs_in_its_own_worker():
         pipeline.close()
     assert threaded.thread.endswith("-1")
     assert [s.name for s in pipeline.slots] == ["input", "after_slow", "output"]
+
+
+def test_every_step_and_every_wait_in_a_slot_is_timed_on_the_frame():
+    pipeline = FramePipeline([SlowStage(0.01), ThreadedStage(0.03)], lambda: None, size=(64, 64), pose_factory=None)
+    try:
+        pipeline.submit(video_frame())
+        time.sleep(0.02)
+        pipeline.submit(video_frame())  # arrives while the threaded stage still works on the first
+        first = pipeline.output.take(timeout=5)
+        second = pipeline.output.take(timeout=5)
+    finally:
+        pipeline.close()
+    for frame in (first, second):
+        assert {"from_yuv", "slow", "threaded", "to_yuv", "wait_input", "wait_after_slow"} <= set(frame.timings)
+        assert frame.timings["slow"] >= 0.01 and frame.timings["threaded"] >= 0.03
+    # The second frame waited in the slot before the threaded stage until the first was done.
+    assert second.timings["wait_after_slow"] > 0.005

@@ -135,7 +135,7 @@ def print_whole_frame(settings, catalog, scene, frames: list[np.ndarray], second
     for camera_fps, stage_names, run_settings in runs:
         built = build_stages(run_settings.replace(stages=stage_names), catalog)
         rate = pipeline_rate(built.stages, scene, frames, PoseEstimator, settings.pose_every,
-                             seconds=seconds, camera_fps=camera_fps)
+                             seconds=seconds, camera_fps=camera_fps, pose_thread=settings.pose_thread)
         base.setdefault(camera_fps, rate["fps"])
         label = f"{' + '.join(stage_names)}, camera {camera_fps} fps"
         if run_settings.neural_threads != settings.neural_threads:
@@ -143,7 +143,7 @@ def print_whole_frame(settings, catalog, scene, frames: list[np.ndarray], second
         rows.append([label, rate["fps"], rate["gap_p50"], rate["gap_p95"], rate["p50"], rate["p95"],
                      ratio(rate["fps"], base[camera_fps])])
     print_table(f"whole mirror frame in the pipeline, {settings.width}x{settings.height} (pose every "
-                f"{settings.pose_every}, neural at {settings.neural_width}x{settings.neural_height}, "
+                f"{settings.pose_every} {'in its own thread' if settings.pose_thread else 'inline'}, neural at {settings.neural_width}x{settings.neural_height}, "
                 f"{settings.neural_threads} thread)",
                 ["stages", "fps out", "frame time p50 ms", "frame time p95 ms", "latency p50 ms", "latency p95 ms",
                  "fps vs composite alone"], rows)
@@ -151,14 +151,15 @@ def print_whole_frame(settings, catalog, scene, frames: list[np.ndarray], second
 
 
 def pipeline_rate(stages, scene, frames: list[np.ndarray], pose_factory, pose_every: int, seconds: float = 6.0,
-                  camera_fps: float = 60.0) -> dict:
+                  camera_fps: float = 60.0, pose_thread: bool = False) -> dict:
     """The real FramePipeline (its threads, its slots), fed by a camera at `camera_fps`: output
     fps, and latency from a frame's submission to its output (p50/p95 ms)."""
     from mirror.pipeline import FramePipeline
 
     video = [av.VideoFrame.from_ndarray(f, format="rgb24").reformat(format="yuv420p") for f in frames]
     h, w = frames[0].shape[:2]
-    pipeline = FramePipeline(stages, lambda: scene, size=(w, h), pose_factory=pose_factory, pose_every=pose_every)
+    pipeline = FramePipeline(stages, lambda: scene, size=(w, h), pose_factory=pose_factory, pose_every=pose_every,
+                             pose_thread=pose_thread)
     latencies: list[float] = []
     arrivals: list[float] = []
     stop = threading.Event()
