@@ -21,8 +21,10 @@ aiortc reads when an encoder is created and when REMB arrives (no private state 
 """
 from __future__ import annotations
 
+import functools
 import logging
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Callable
 
 import aiortc
 from aiortc.codecs import h264, vpx
@@ -61,3 +63,34 @@ def configure_low_latency_encoding(settings: "Settings") -> None:
         module.MAX_BITRATE = bitrate
         module.MIN_BITRATE = min(module.MIN_BITRATE, bitrate)
     log.info("video encoders start at and are capped to %d kbit/s", bitrate // 1000)
+
+
+# Where encode durations go (seconds); set by `time_encoding`, process-wide like the constants above.
+_encode_observer: Callable[[float], None] | None = None
+
+
+def time_encoding(observe: Callable[[float], None] | None) -> None:
+    """Report the duration of every VP8/H.264 `encode()` to `observe` (None stops reporting).
+
+    aiortc's sender runs `encoder.encode` in a thread-pool executor and gives no hook around it, so
+    the encoder classes' `encode` is wrapped once; the wrapper only reads the clock."""
+    global _encode_observer
+    _encode_observer = observe
+    for _, encoder in _CODECS.values():
+        if not getattr(encoder.encode, "_mirror_timed", False):
+            encoder.encode = _timed(encoder.encode)
+
+
+def _timed(encode):
+    @functools.wraps(encode)
+    def timed_encode(self, frame, force_keyframe: bool = False):
+        started = time.perf_counter()
+        try:
+            return encode(self, frame, force_keyframe)
+        finally:
+            observer = _encode_observer
+            if observer is not None:
+                observer(time.perf_counter() - started)
+
+    timed_encode._mirror_timed = True  # type: ignore[attr-defined]
+    return timed_encode

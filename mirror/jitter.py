@@ -22,6 +22,7 @@ the ones this was written against.
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Optional
 
 import aiortc
@@ -53,6 +54,10 @@ class MarkerJitterBuffer(JitterBuffer):
         self._frame_start: Optional[int] = None
         self.marker_frames = 0  # frames released on their marker bit
         self.fallback_frames = 0  # frames released by aiortc's next-frame rule
+        # RTP timestamp → time.monotonic() of release, for the last few frames, so the receiving
+        # side can time decoding by the decoded frame's pts (see `released_at`).
+        self._released: dict[int, float] = {}
+        self._first_timestamp: Optional[int] = None
 
     @classmethod
     def replacing(cls, stock: JitterBuffer) -> "MarkerJitterBuffer":
@@ -63,17 +68,32 @@ class MarkerJitterBuffer(JitterBuffer):
         buffer._packets = list(stock._packets)
         return buffer
 
+    def released_at(self, pts: int) -> Optional[float]:
+        """When the frame that decoded to `pts` left the buffer for the decoder (None if unknown).
+
+        aiortc's receiver hands the decoder the RTP timestamp minus the first released frame's
+        (its TimestampMapper, which also unwraps at 2**32), and the decoded frame keeps it as pts."""
+        if self._first_timestamp is None:
+            return None
+        return self._released.pop((pts + self._first_timestamp) & 0xFFFFFFFF, None)
+
     def _remove_frame(self, sequence_number: int) -> Optional[JitterFrame]:
         frame = self._remove_marked_frame()
         if frame is not None:
             self.marker_frames += 1
-            return frame
-        frame = super()._remove_frame(sequence_number)
-        if frame is not None:
+        else:
+            frame = super()._remove_frame(sequence_number)
+            if frame is None:
+                return None
             # aiortc released the frame because the next frame's first packet follows it
             # contiguously: the new origin is that first packet.
             self._frame_start = self._origin
             self.fallback_frames += 1
+        if len(self._released) >= 32:  # frames nobody asked about (e.g. not decodable): forget the oldest
+            del self._released[next(iter(self._released))]
+        if self._first_timestamp is None:
+            self._first_timestamp = frame.timestamp
+        self._released[frame.timestamp] = time.monotonic()
         return frame
 
     def _remove_marked_frame(self) -> Optional[JitterFrame]:

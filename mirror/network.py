@@ -8,18 +8,26 @@ if TYPE_CHECKING:
     from mirror.settings import Settings
 
 
-def configure_webrtc(settings: "Settings") -> Callable[[], None]:
-    """Apply the process-wide WebRTC settings; returns the function that undoes the ICE restriction
-    (the server calls it when it stops, so a process that runs several servers, like the tests,
-    starts each from aioice's own behaviour)."""
-    from mirror.encoder import configure_low_latency_encoding
+def configure_webrtc(settings: "Settings", observe_encode: Callable[[float], None] | None = None) -> Callable[[], None]:
+    """Apply the process-wide WebRTC settings (and report each video encode's duration to
+    `observe_encode`); returns the function that undoes them (the server calls it when it stops,
+    so a process that runs several servers, like the tests, starts each from aioice's own
+    behaviour)."""
+    from mirror.encoder import configure_low_latency_encoding, time_encoding
     from mirror.jitter import check_supported
     from mirror.loopback import restrict_host_addresses, unrestrict_host_addresses
 
     if settings.rtp_marker_completion:
         check_supported()
     configure_low_latency_encoding(settings)
-    if settings.ice_addresses:
+    time_encoding(observe_encode)
+    restricted = bool(settings.ice_addresses)
+    if restricted:
         restrict_host_addresses(settings.ice_addresses)
-        return unrestrict_host_addresses
-    return lambda: None
+
+    def undo() -> None:
+        time_encoding(None)
+        if restricted:
+            unrestrict_host_addresses()
+
+    return undo

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from aiortc import RTCDataChannel
     from aiortc.mediastreams import MediaStreamTrack
 
+    from mirror.jitter import MarkerJitterBuffer
     from mirror.metrics import Metrics
     from mirror.services import Services
     from mirror.settings import Settings
@@ -65,6 +66,7 @@ class Session:
             size=(settings.width, settings.height),
             pose_factory=pose_factory,
             pose_every=settings.pose_every,
+            pose_thread=settings.pose_thread,
             metrics=metrics,
             session=self.id,
         )
@@ -90,13 +92,15 @@ class Session:
     def _on_track(self, track: "MediaStreamTrack") -> None:
         log.info("session %s: %s track", self.id, track.kind)
         if track.kind == "video":
+            buffer = None
             if self.settings.rtp_marker_completion:
-                from mirror.jitter import enable_marker_completion
+                from mirror.jitter import enable_marker_completion, marker_buffer
 
                 receiver = next(t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track)
                 enable_marker_completion(receiver)
+                buffer = marker_buffer(receiver)
             self.pc.addTrack(self.output_track)
-            self._spawn(self._receive_video(track))
+            self._spawn(self._receive_video(track, buffer))
         elif track.kind == "audio" and self.services.transcriber is not None:
             from speech import Listener
 
@@ -108,16 +112,24 @@ class Session:
             )
             self._spawn(self._receive_audio(track, self._listener))
 
-    async def _receive_video(self, track: "MediaStreamTrack") -> None:
+    async def _receive_video(self, track: "MediaStreamTrack", buffer: "MarkerJitterBuffer | None") -> None:
         frames_in = self.metrics.frames_in.labels(self.id)
+        decode = self.metrics.stage_seconds.labels("decode")
         while True:
             try:
                 frame = await track.recv()
             except MediaStreamError:
                 return
+            received_at = time.monotonic()
             self.frames_in += 1
             frames_in.inc()
-            self.pipeline.submit(frame, time.monotonic())
+            if buffer is not None and frame.pts is not None:
+                # Complete frame out of the jitter buffer → decoded frame here: aiortc's decoder
+                # thread and the hop back to the event loop.
+                released = buffer.released_at(frame.pts)
+                if released is not None:
+                    decode.observe(received_at - released)
+            self.pipeline.submit(frame, received_at)
 
     async def _receive_audio(self, track: "MediaStreamTrack", listener) -> None:
         while True:
@@ -132,6 +144,7 @@ class Session:
         self.metrics.frames_out.labels(self.id).inc()
         latency = frame.timings["sent_at"] - frame.received_at
         self.metrics.frame_latency.observe(latency)
+        self.metrics.stage_seconds.labels("wait_output").observe(frame.timings["wait_output"])
         self.recent_latencies.append(latency)
         ms = latency * 1000
         self.server_latency_ms = ms if self.server_latency_ms is None else 0.9 * self.server_latency_ms + 0.1 * ms

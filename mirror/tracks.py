@@ -44,6 +44,7 @@ class MirrorVideoTrack(MediaStreamTrack):
         video = frame.output
         video.pts = pts
         video.time_base = VIDEO_TIME_BASE
+        frame.waited("output")
         frame.timings["sent_at"] = time.monotonic()
         if self._on_sent:
             self._on_sent(frame)

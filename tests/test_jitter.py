@@ -230,3 +230,22 @@ def test_check_supported_names_the_aiortc_version_when_internals_change(monkeypa
     monkeypatch.setattr(rtcrtpreceiver, "JitterBuffer", OtherBuffer)
     with pytest.raises(RuntimeError, match=f"aiortc {aiortc.__version__}"):
         check_supported()
+
+
+def test_each_released_frame_leaves_its_release_time_for_the_decoder_side_to_collect():
+    buffer = MarkerJitterBuffer(capacity=CAPACITY)
+    frames = stream(3)
+    for packets in frames:
+        feed(buffer, packets)
+    # The decoder sees timestamps counted from the first released frame (aiortc's TimestampMapper).
+    assert buffer.released_at(TICKS_PER_FRAME) is not None  # the second frame, released on its marker
+    assert buffer.released_at(TICKS_PER_FRAME) is None  # collected once
+    assert buffer.released_at(0) is not None
+    assert buffer.released_at(12345) is None  # never released
+
+
+def test_release_times_nobody_collects_stay_bounded():
+    buffer = MarkerJitterBuffer(capacity=CAPACITY)
+    for packets in stream(100):
+        feed(buffer, packets)
+    assert len(buffer._released) <= 32

@@ -60,7 +60,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def lifespan(app: Starlette):
         from mirror.network import configure_webrtc
 
-        undo_webrtc = configure_webrtc(settings)
+        undo_webrtc = configure_webrtc(settings, metrics.stage_seconds.labels("encode").observe)
         app.state.services = services or await asyncio.to_thread(Services.load, settings)
         yield
         await asyncio.gather(*(s.close() for s in list(sessions.values())), return_exceptions=True)

@@ -1,0 +1,63 @@
+"""Encoder settings for latency: the bitrate aiortc starts and caps at, and the encode timing that
+/metrics exports (real VP8 and H.264 encoders)."""
+from __future__ import annotations
+
+import fractions
+
+import av
+import numpy as np
+import pytest
+from aiortc.codecs import get_encoder, h264, vpx
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+from mirror.encoder import configure_low_latency_encoding, time_encoding
+from mirror.settings import Settings
+
+CODECS = {
+    "VP8": RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96),
+    "H264": RTCRtpCodecParameters(mimeType="video/H264", clockRate=90000, payloadType=102),
+}
+
+
+def camera_frame(index: int = 0) -> av.VideoFrame:
+    image = np.random.default_rng(index).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+    frame.pts, frame.time_base = index * 3000, fractions.Fraction(1, 90000)
+    return frame
+
+
+@pytest.fixture
+def restore_constants():
+    saved = {m: (m.DEFAULT_BITRATE, m.MIN_BITRATE, m.MAX_BITRATE) for m in (vpx, h264)}
+    yield
+    for module, (default, low, high) in saved.items():
+        module.DEFAULT_BITRATE, module.MIN_BITRATE, module.MAX_BITRATE = default, low, high
+    time_encoding(None)
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_new_encoders_start_at_and_never_exceed_the_configured_bitrate(codec, restore_constants):
+    configure_low_latency_encoding(Settings.load({"video_bitrate": 1_200_000}))
+    encoder = get_encoder(CODECS[codec])
+    assert encoder.target_bitrate == 1_200_000
+    encoder.target_bitrate = 5_000_000  # a receiver's REMB estimate above the cap
+    assert encoder.target_bitrate == 1_200_000
+
+
+def test_a_bitrate_too_low_for_640x480_is_refused(restore_constants):
+    with pytest.raises(ValueError, match="too low"):
+        configure_low_latency_encoding(Settings.load({"video_bitrate": 50_000}))
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_every_encode_is_timed_until_timing_is_switched_off(codec, restore_constants):
+    durations: list[float] = []
+    time_encoding(durations.append)
+    time_encoding(durations.append)  # installing twice wraps once
+    encoder = get_encoder(CODECS[codec])
+    payloads, _ = encoder.encode(camera_frame(0), force_keyframe=True)
+    encoder.encode(camera_frame(1))
+    assert payloads and len(durations) == 2 and all(0 < d < 5 for d in durations)
+    time_encoding(None)
+    encoder.encode(camera_frame(2))
+    assert len(durations) == 2
