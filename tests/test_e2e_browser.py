@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mirror.settings import Settings
-from mirror.testclip import clip_frames
+from mirror.testclip import WALL_RGB, clip_frames
 from tests.browser import chromium_page
 from tests.fake_media import write_wav, write_y4m
 from tests.live_server import LiveServer
@@ -40,6 +40,24 @@ def metric(text: str, name: str) -> float:
     return sum(values)
 
 
+MEAN_RGB_JS = """([x, y, w, h]) => {
+  const video = document.getElementById('mirror');
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(video, 0, 0);
+  const px = ctx.getImageData(x, y, w, h).data;
+  const sum = [0, 0, 0];
+  for (let i = 0; i < px.length; i += 4) { sum[0] += px[i]; sum[1] += px[i + 1]; sum[2] += px[i + 2]; }
+  return sum.map(v => v / (px.length / 4));
+}"""
+
+
+def mean_rgb(page, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Mean colour of a box of the mirror video's current frame (as sent: not CSS-mirrored)."""
+    return np.array(page.evaluate(MEAN_RGB_JS, list(box)))
+
+
 def test_mirror_page_shows_the_rendered_mirror_over_webrtc(camera, silence):
     # The default mirror (composite + neural repaint, embeddings on); only speech is off here.
     settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, speech=False)
@@ -59,6 +77,9 @@ def test_mirror_page_shows_the_rendered_mirror_over_webrtc(camera, silence):
         assert metric(metrics, "mirror_frames_out_total") > 60
         assert metric(metrics, "mirror_sessions_active") == 1
         assert session.pipeline.errors == 0
+        # Every step of the server's path is timed in /metrics, from decode to encode.
+        for step in ("decode", "wait_input", "composite", "neural", "to_yuv", "wait_output", "encode", "pose"):
+            assert metric(metrics, f'mirror_stage_seconds_count{{stage="{step}"}}') > 0, step
         # The returned video is the mirror's rendering at the mirror's size.
         size = page.evaluate("[document.getElementById('mirror').videoWidth, document.getElementById('mirror').videoHeight]")
         assert size == [settings.width, settings.height]
@@ -81,6 +102,17 @@ def test_typed_command_changes_the_scene_and_the_page_shows_it(camera, silence):
         assert page.locator("#chips .chip").first.inner_text() == "sword"
         (session,) = server.sessions.values()
         assert [p.kind for p in session.scene.props] == ["sword"]
+        # The frames are the server's rendering: the wall behind the person becomes outer space.
+        corner = (0, 0, 80, 60)
+        wait_for(page, "window.mirrorStats.framesShown > 10")
+        wall = mean_rgb(page, corner)
+        assert np.abs(wall - WALL_RGB).max() < 30  # the camera's grey wall, as sent back so far
+        page.fill("#command", "take me to outer space")
+        page.press("#command", "Enter")
+        wait_for(page, "window.mirrorStats.scene && window.mirrorStats.scene.theme === 'outer_space'")
+        time.sleep(1.5)  # the backdrop crossfades over ~0.5 s
+        space = mean_rgb(page, corner)
+        assert np.abs(space - WALL_RGB).max() > 40, f"corner {space} still looks like the wall"
 
 
 def test_page_reconnects_after_the_server_restarts(camera, silence):
