@@ -23,6 +23,7 @@ import numpy as np
 from mirror.posing import InlinePose, PoseSource, PoseThread
 from mirror.slot import LatestSlot, SlotClosed
 from mirror.stage import RenderStage
+from mirror.yuv import rgb_from_video, video_from_rgb
 
 if TYPE_CHECKING:
     from mirror.metrics import Metrics
@@ -148,7 +149,7 @@ class FramePipeline:
                 if last:
                     started = time.perf_counter()
                     # Convert to the encoder's format here, off the event loop.
-                    frame.output = av.VideoFrame.from_ndarray(frame.image, format="rgb24").reformat(format="yuv420p")
+                    frame.output = video_from_rgb(frame.image)
                     self._timed(frame, "to_yuv", started)
             except Exception:
                 self.errors += 1
@@ -160,7 +161,7 @@ class FramePipeline:
 
     def _prepare(self, frame: Frame) -> None:
         started = time.perf_counter()
-        image = frame.source.to_ndarray(format="rgb24")
+        image = rgb_from_video(frame.source)
         frame.source = None
         w, h = self.size
         if image.shape[1] != w or image.shape[0] != h:
