@@ -1,32 +1,41 @@
-"""Video encoder settings chosen for latency, applied once at start-up.
+"""Video encoder settings chosen for latency, applied once at start-up, and encode timing.
 
 What aiortc 1.16 already does right, and we rely on (checked by `check_supported`):
 - VP8 (`aiortc/codecs/vpx.py`): libvpx with `deadline=realtime`, `lag-in-frames=0` (no lookahead:
-  each frame leaves the encoder when it goes in), `cpu-used=-6`, one token partition, CBR.
-  640×480 encodes in ~5 ms on this CPU (3.5 ms at cpu-used -12, but aiortc offers no hook for
-  libvpx options short of replacing `Vp8Encoder.encode`, so that 1–2 ms is left on the table).
+  each frame leaves the encoder when it goes in), one token partition, CBR.
 - H.264 (`aiortc/codecs/h264.py`): libx264 `tune=zerolatency` (no B-frames, no lookahead, no
   frame threading delay), Baseline profile.
 - Keyframes only on request: gop_size 3000 (VP8) and keyframes forced when the receiver sends a
   PLI/FIR. Periodic keyframes are 5× the size of a delta frame (~30 KB vs ~6 KB at 640×480), a
   burst of ~25 packets that delays the frames behind it.
 
-What aiortc gets wrong for us, and what this module changes: the bitrate. The encoder starts at
-`DEFAULT_BITRATE` (VP8: 500 kbps) and moves with the receiver's REMB estimate within
-[`MIN_BITRATE`, `MAX_BITRATE`]; every change of more than 10 % re-creates the encoder, which starts
-with a keyframe. 500 kbps is blocky at 640×480; `Settings.video_bitrate` (1.5 Mbps: ~6 KB, five
-packets, per frame at 30 fps) looks clean and costs nothing on a LAN. We start there and cap there,
-so the only REMB reaction left is backing off on a congested link. These are module constants that
-aiortc reads when an encoder is created and when REMB arrives (no private state is touched).
+What this module changes:
+- The bitrate. aiortc starts an encoder at `DEFAULT_BITRATE` (VP8: 500 kbps) and moves with the
+  receiver's REMB estimate within [`MIN_BITRATE`, `MAX_BITRATE`]; every change of more than 10 %
+  re-creates the encoder, which starts with a keyframe. 500 kbps is blocky at 640×480;
+  `Settings.video_bitrate` (1.5 Mbps: ~6 KB, five packets, per frame at 30 fps) looks clean and
+  costs nothing on a LAN. We start there and cap there, so the only REMB reaction left is backing
+  off on a congested link. These are module constants aiortc reads (no private state touched).
+- VP8 speed (`Settings.fast_vp8`). aiortc opens libvpx with `cpu-used=-6` and
+  `noise-sensitivity=4` (a temporal denoiser): 6.7 ms per 640×480 frame here. `cpu-used=-12`
+  without the denoiser: 3.3 ms at the same CBR size — 3.4 ms off every encode, i.e. off every
+  glass-to-glass trip. The denoiser cleans camera noise, but what the mirror encodes is a rendered
+  frame, and the browser's own encoder already denoises the camera. aiortc has no hook for libvpx
+  options, so the encoder's codec context is opened here, just before aiortc would open its own,
+  with aiortc's options and these two changed (`_open_vp8`).
+- Timing: every encode's duration goes to an observer (the `encode` step in /metrics).
+Both hooks live in one wrapper around the encoder classes' `encode`, installed once.
 """
 from __future__ import annotations
 
 import functools
 import logging
+import multiprocessing
 import time
 from typing import TYPE_CHECKING, Callable
 
 import aiortc
+import av
 from aiortc.codecs import h264, vpx
 
 if TYPE_CHECKING:
@@ -36,24 +45,43 @@ log = logging.getLogger(__name__)
 
 _CODECS = {"VP8": (vpx, vpx.Vp8Encoder), "H264": (h264, h264.H264Encoder)}
 
+# libvpx options that differ from aiortc's, and why: see the module docstring.
+FAST_VP8_OPTIONS = {"cpu-used": "-12", "noise-sensitivity": "0"}
+
+# Process-wide state read by the encode wrapper (set by the functions below).
+_encode_observer: Callable[[float], None] | None = None
+_fast_vp8 = False
+
 
 def check_supported() -> None:
-    """Raise RuntimeError if aiortc no longer reads the bitrate constants this module sets."""
+    """Raise RuntimeError if aiortc's encoders no longer look the way this module relies on."""
+    version = getattr(aiortc, "__version__", "unknown")
     for name, (module, encoder) in _CODECS.items():
         init_names = encoder.__init__.__code__.co_names
         setter_names = encoder.target_bitrate.fset.__code__.co_names  # type: ignore[attr-defined]
         constants = all(isinstance(getattr(module, c, None), int) for c in ("DEFAULT_BITRATE", "MIN_BITRATE", "MAX_BITRATE"))
         if not constants or "DEFAULT_BITRATE" not in init_names or not {"MIN_BITRATE", "MAX_BITRATE"} <= set(setter_names):
             raise RuntimeError(
-                f"low-latency encoder settings (mirror/encoder.py) do not support aiortc "
-                f"{getattr(aiortc, '__version__', 'unknown')}: the {name} encoder no longer reads "
-                "DEFAULT_BITRATE/MIN_BITRATE/MAX_BITRATE from its module; update mirror/encoder.py."
+                f"low-latency encoder settings (mirror/encoder.py) do not support aiortc {version}: the {name} "
+                "encoder no longer reads DEFAULT_BITRATE/MIN_BITRATE/MAX_BITRATE from its module; update mirror/encoder.py."
             )
+    encode = getattr(vpx.Vp8Encoder.encode, "__wrapped__", vpx.Vp8Encoder.encode)
+    constants = set()
+    for const in encode.__code__.co_consts:  # an options dict's keys are one tuple constant
+        constants.update(const if isinstance(const, tuple) else (const,))
+    if "codec" not in vpx.Vp8Encoder.__init__.__code__.co_names or not {"cpu-used", "noise-sensitivity"} <= constants:
+        raise RuntimeError(
+            f"fast VP8 settings (mirror/encoder.py) do not support aiortc {version}: Vp8Encoder no longer opens "
+            "libvpx in encode() as self.codec with cpu-used/noise-sensitivity options; update mirror/encoder.py "
+            "or set MIRROR_FAST_VP8=false."
+        )
 
 
 def configure_low_latency_encoding(settings: "Settings") -> None:
-    """Start every VP8/H.264 encoder at `settings.video_bitrate` and never go above it. Process-wide;
-    call once at start-up, before the first peer connection encodes (existing encoders keep theirs)."""
+    """Start every VP8/H.264 encoder at `settings.video_bitrate`, never go above it, and (with
+    `settings.fast_vp8`) open VP8 encoders with FAST_VP8_OPTIONS. Process-wide; call once at
+    start-up, before the first peer connection encodes (existing encoders keep theirs)."""
+    global _fast_vp8
     check_supported()
     bitrate = settings.video_bitrate
     if bitrate < 100_000:
@@ -62,35 +90,71 @@ def configure_low_latency_encoding(settings: "Settings") -> None:
         module.DEFAULT_BITRATE = bitrate
         module.MAX_BITRATE = bitrate
         module.MIN_BITRATE = min(module.MIN_BITRATE, bitrate)
-    log.info("video encoders start at and are capped to %d kbit/s", bitrate // 1000)
-
-
-# Where encode durations go (seconds); set by `time_encoding`, process-wide like the constants above.
-_encode_observer: Callable[[float], None] | None = None
+    _fast_vp8 = settings.fast_vp8
+    _install()
+    log.info("video encoders start at and are capped to %d kbit/s%s", bitrate // 1000,
+             "; VP8 at cpu-used -12 without denoising" if _fast_vp8 else "")
 
 
 def time_encoding(observe: Callable[[float], None] | None) -> None:
     """Report the duration of every VP8/H.264 `encode()` to `observe` (None stops reporting).
-
-    aiortc's sender runs `encoder.encode` in a thread-pool executor and gives no hook around it, so
-    the encoder classes' `encode` is wrapped once; the wrapper only reads the clock."""
+    aiortc's sender runs `encoder.encode` in a thread-pool executor and gives no hook around it."""
     global _encode_observer
     _encode_observer = observe
+    _install()
+
+
+def _install() -> None:
     for _, encoder in _CODECS.values():
-        if not getattr(encoder.encode, "_mirror_timed", False):
-            encoder.encode = _timed(encoder.encode)
+        if not getattr(encoder.encode, "_mirror_wrapped", False):
+            encoder.encode = _wrap(encoder.encode)
 
 
-def _timed(encode):
+def _wrap(encode):
     @functools.wraps(encode)
-    def timed_encode(self, frame, force_keyframe: bool = False):
+    def mirror_encode(self, frame, force_keyframe: bool = False):
         started = time.perf_counter()
         try:
+            if _fast_vp8 and isinstance(self, vpx.Vp8Encoder):
+                _open_vp8(self, frame)
             return encode(self, frame, force_keyframe)
         finally:
             observer = _encode_observer
             if observer is not None:
                 observer(time.perf_counter() - started)
 
-    timed_encode._mirror_timed = True  # type: ignore[attr-defined]
-    return timed_encode
+    mirror_encode._mirror_wrapped = True  # type: ignore[attr-defined]
+    return mirror_encode
+
+
+def _open_vp8(encoder: vpx.Vp8Encoder, frame: av.VideoFrame) -> None:
+    """Give `encoder` a libvpx context opened with FAST_VP8_OPTIONS whenever aiortc's encode()
+    would create one (no context yet, a new frame size, or the bitrate moved by more than 10 %);
+    aiortc then encodes with it as with its own."""
+    codec, bitrate = encoder.codec, encoder.target_bitrate
+    if codec is not None and (codec.width, codec.height) == (frame.width, frame.height) and (
+        abs(bitrate - codec.bit_rate) / codec.bit_rate <= 0.1
+    ):
+        return
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height = frame.width, frame.height
+    codec.bit_rate = bitrate
+    codec.pix_fmt = "yuv420p"
+    codec.gop_size = 3000  # keyframes on request only
+    codec.qmin, codec.qmax = 2, 56
+    options = {  # aiortc 1.16's options, with FAST_VP8_OPTIONS applied
+        "bufsize": str(bitrate),
+        "deadline": "realtime",
+        "lag-in-frames": "0",
+        "minrate": str(bitrate),
+        "maxrate": str(bitrate),
+        "overshoot-pct": "15",
+        "partitions": "0",
+        "static-thresh": "1",
+        "undershoot-pct": "100",
+        **FAST_VP8_OPTIONS,
+    }
+    codec.options = options
+    codec.thread_count = vpx.number_of_threads(frame.width * frame.height, multiprocessing.cpu_count())
+    encoder.codec = codec
+    encoder.mirror_options = options  # libvpx consumes `codec.options` when it opens; kept for inspection

@@ -10,7 +10,11 @@ import pytest
 from aiortc.codecs import get_encoder, h264, vpx
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
-from mirror.encoder import configure_low_latency_encoding, time_encoding
+from aiortc.codecs import get_decoder
+from aiortc.jitterbuffer import JitterFrame
+
+from mirror import encoder as encoder_module
+from mirror.encoder import FAST_VP8_OPTIONS, configure_low_latency_encoding, time_encoding
 from mirror.settings import Settings
 
 CODECS = {
@@ -29,9 +33,11 @@ def camera_frame(index: int = 0) -> av.VideoFrame:
 @pytest.fixture
 def restore_constants():
     saved = {m: (m.DEFAULT_BITRATE, m.MIN_BITRATE, m.MAX_BITRATE) for m in (vpx, h264)}
+    fast = encoder_module._fast_vp8
     yield
     for module, (default, low, high) in saved.items():
         module.DEFAULT_BITRATE, module.MIN_BITRATE, module.MAX_BITRATE = default, low, high
+    encoder_module._fast_vp8 = fast
     time_encoding(None)
 
 
@@ -61,3 +67,29 @@ def test_every_encode_is_timed_until_timing_is_switched_off(codec, restore_const
     time_encoding(None)
     encoder.encode(camera_frame(2))
     assert len(durations) == 2
+
+
+def test_fast_vp8_opens_libvpx_with_its_options_and_still_decodes(restore_constants):
+    configure_low_latency_encoding(Settings.load({"fast_vp8": True}))
+    encoder, decoder = get_encoder(CODECS["VP8"]), get_decoder(CODECS["VP8"])
+    for index in range(3):
+        payloads, timestamp = encoder.encode(camera_frame(index), force_keyframe=index == 0)
+        data = b"".join(vpx.vp8_depayload(p) for p in payloads)
+        (decoded,) = decoder.decode(JitterFrame(data=data, timestamp=timestamp))
+        assert (decoded.width, decoded.height) == (640, 480)
+    options = encoder.mirror_options
+    assert {k: options[k] for k in FAST_VP8_OPTIONS} == FAST_VP8_OPTIONS
+    assert options["deadline"] == "realtime" and options["lag-in-frames"] == "0"
+    first = encoder.codec
+    encoder.target_bitrate = encoder.target_bitrate // 2  # a congested link: aiortc would re-open libvpx
+    encoder.encode(camera_frame(3))
+    assert encoder.codec is not first and encoder.codec.bit_rate == encoder.target_bitrate
+    assert encoder.mirror_options["cpu-used"] == FAST_VP8_OPTIONS["cpu-used"]
+
+
+def test_without_fast_vp8_aiortc_opens_libvpx_its_own_way(restore_constants):
+    configure_low_latency_encoding(Settings.load({"fast_vp8": False}))
+    encoder = get_encoder(CODECS["VP8"])
+    payloads, _ = encoder.encode(camera_frame(0), force_keyframe=True)
+    assert payloads and encoder.codec is not None
+    assert not hasattr(encoder, "mirror_options")
