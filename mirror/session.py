@@ -107,6 +107,7 @@ class Session:
             self._listener = Listener(
                 self.services.transcriber,
                 self._on_utterance_thread,
+                on_speech_start=self._on_speech_start_thread,
                 end_silence_ms=self.settings.end_silence_ms,
                 max_utterance_s=self.settings.max_utterance_s,
             )
@@ -150,6 +151,10 @@ class Session:
         self.server_latency_ms = ms if self.server_latency_ms is None else 0.9 * self.server_latency_ms + 0.1 * ms
 
     # ---- utterances and commands ----
+    def _on_speech_start_thread(self) -> None:
+        """Called on the speech worker thread when someone starts talking: the page shows that it listens."""
+        self._loop.call_soon_threadsafe(self.send, messages.event("listening"))
+
     def _on_utterance_thread(self, utterance: "Utterance") -> None:
         """Called on the speech worker thread."""
         self._loop.call_soon_threadsafe(lambda: self._spawn(self._on_utterance(utterance)))

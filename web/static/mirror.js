@@ -12,7 +12,7 @@ const FLASH_EVERY_MS = 1500, FLASH_MS = 100, MARK = 32;
 const $ = (id) => document.getElementById(id);
 const video = $("mirror");
 const stats = { connected: false, framesShown: 0, fps: 0, serverMs: null, g2gMs: [], events: [], scene: null,
-                captions: [], state: "idle", session: null, reconnects: 0, stages: [] };
+                captions: [], listening: 0, browserSteps: {}, state: "idle", session: null, reconnects: 0, stages: [] };
 window.mirrorStats = stats;  // read by the end-to-end test
 
 let pc = null, channel = null, localStream = null, sentStream = null;
@@ -63,16 +63,22 @@ function probeStream(stream) {
   const canvas = document.createElement("canvas");
   canvas.width = 640; canvas.height = 480;
   const ctx = canvas.getContext("2d");
+  // captureStream(0) + requestFrame(): each drawn frame is sent the moment it is drawn (a stream
+  // sampled at 30 fps would hold a flash for up to a frame before capturing it). Drawing on each
+  // camera frame makes the flash ride a camera frame, as a real light switched on would.
+  const out = canvas.captureStream(0);
+  const sent = out.getVideoTracks()[0];
   let lastFlash = performance.now();
-  setInterval(() => {
+  function draw() {
     if (cam.readyState >= 2) ctx.drawImage(cam, 0, 0, canvas.width, canvas.height);
     const now = performance.now();
-    const flashing = now - lastFlash < FLASH_MS;
     if (now - lastFlash >= FLASH_EVERY_MS) { lastFlash = now; flashDrawnAt = now; flashSeen = false; }
-    ctx.fillStyle = (now - lastFlash < FLASH_MS) || flashing ? "#fff" : "#000";
+    ctx.fillStyle = now - lastFlash < FLASH_MS ? "#fff" : "#000";
     ctx.fillRect(0, 0, MARK, MARK);
-  }, 1000 / 60);
-  const out = canvas.captureStream(30);
+    sent.requestFrame();
+    cam.requestVideoFrameCallback(draw);
+  }
+  cam.requestVideoFrameCallback(draw);
   stream.getAudioTracks().forEach((t) => out.addTrack(t));
   return out;
 }
@@ -120,6 +126,9 @@ function onEvent(msg) {
     stats.session = msg.session; stats.stages = msg.stages;
     renderScene(msg.scene);
     if (!msg.speech) showNotice("Voice is off on this server: type your commands.");
+  } else if (msg.type === "listening") {
+    stats.listening += 1;
+    showListening();
   } else if (msg.type === "caption") {
     stats.captions.push(msg.text);
     showCaption(msg.text, null);
@@ -141,8 +150,18 @@ function onEvent(msg) {
 }
 
 let captionTimer = null;
+// Someone started talking: say so until the words arrive (or ~15 s, the longest utterance).
+function showListening() {
+  const el = $("caption");
+  el.textContent = "listening…";
+  el.classList.add("show", "listening");
+  clearTimeout(captionTimer);
+  captionTimer = setTimeout(() => el.classList.remove("show", "listening"), 15000);
+}
+
 function showCaption(text, understood) {
   const el = $("caption");
+  el.classList.remove("listening");
   el.textContent = "“" + text + "”";
   if (understood) {
     const u = document.createElement("span");
@@ -174,6 +193,27 @@ function send(obj) {
   if (channel && channel.readyState === "open") channel.send(JSON.stringify({ v: PROTOCOL, ...obj }));
 }
 
+// ---- the browser's own steps, per frame, from WebRTC stats (since the call started) ----
+// encode / send = camera frame → packets out; jitter buffer / decode / processing = packets in →
+// frame ready to show. With the server's steps (/metrics) this accounts for glass-to-glass.
+async function browserSteps(peer) {
+  const report = await peer.getStats();
+  const steps = {};
+  report.forEach((r) => {
+    if (r.kind !== "video") return;
+    if (r.type === "outbound-rtp" && r.framesEncoded) {
+      steps.encodeMs = 1000 * r.totalEncodeTime / r.framesEncoded;
+      if (r.packetsSent) steps.sendDelayMs = 1000 * r.totalPacketSendDelay / r.packetsSent;
+    } else if (r.type === "inbound-rtp" && r.framesDecoded) {
+      steps.decodeMs = 1000 * r.totalDecodeTime / r.framesDecoded;
+      if (r.jitterBufferEmittedCount) steps.jitterBufferMs = 1000 * r.jitterBufferDelay / r.jitterBufferEmittedCount;
+      if (r.totalProcessingDelay != null) steps.processingMs = 1000 * r.totalProcessingDelay / r.framesDecoded;
+      steps.framesDropped = r.framesDropped || 0;
+    }
+  });
+  stats.browserSteps = steps;
+}
+
 // ---- connection ----
 async function connect() {
   clearTimeout(retryTimer);
@@ -186,7 +226,10 @@ async function connect() {
   channel.onmessage = (e) => { try { onEvent(JSON.parse(e.data)); } catch (err) { console.warn(err); } };
   channel.onopen = () => {
     clearInterval(pingTimer);
-    pingTimer = setInterval(() => send({ type: "ping", t: performance.now() }), 1000);
+    pingTimer = setInterval(() => {
+      send({ type: "ping", t: performance.now() });
+      browserSteps(thisPc);
+    }, 1000);
   };
   pc.ontrack = (e) => {
     if (e.track.kind !== "video") return;
