@@ -107,7 +107,7 @@ class Catalog:
 
         Whisper continues the style of its prompt: command sentences naming the catalog's things
         cut the word error rate on spoken commands from ~25 % (a plain word list) to ~3 %
-        (tests/test_speech.py prints it). Whisper reads only the last ~220 tokens of a prompt,
+        (tests/test_speech_transcriber.py prints it). Whisper reads only the last ~220 tokens of a prompt,
         so each group is capped.
         """
         props = ", a ".join(e.name for e in list(self.props.values())[:12])

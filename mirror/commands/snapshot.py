@@ -210,6 +210,6 @@ def write_gallery(snapshot: Snapshotter, catalog, folder: Path, width: int = 320
                  props=(_prop(catalog, "crown"),))
     if snapshot._neural_factory is not None:
         for style in (s for s in catalog.styles.values() if s.neural):
-            shot(f"neural_{style.id}", style=style.id, theme="game_of_thrones",
+            shot(f"scene_neural_{style.id}", style=style.id, theme="game_of_thrones",
                  props=(_prop(catalog, "crown"), _prop(catalog, "sword")))
     return written
