@@ -1,9 +1,11 @@
 """What every session shares, loaded once at start-up: the catalog, the interpreter (with its
-embedding model) and the speech transcriber. Start-up fails loudly if one is missing."""
+embedding model), the speech transcriber, and which render stages can run. Start-up fails loudly
+if the catalog, the embedding model or whisper is missing; a neural model that cannot load is
+reported once (log, /healthz, a notice on every page) and the mirror runs the composite alone."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,6 +21,8 @@ class Services:
     catalog: "Catalog"
     interpreter: "Interpreter"
     transcriber: "Transcriber | None"
+    stages: tuple[str, ...] = ()  # the requested render stages that can run here
+    notices: list[str] = field(default_factory=list)  # why a requested stage does not run, for the page
 
     @classmethod
     def load(cls, settings: "Settings") -> "Services":
@@ -42,9 +46,26 @@ class Services:
                 prompt=catalog.speech_prompt(),
             )
             transcriber.warm_up()
+        stages, notices = _available_stages(settings, catalog)
         log.info(
             "loaded catalog (%d props, %d themes, %d styles), embeddings %s, speech %s",
             len(catalog.props), len(catalog.themes), len(catalog.styles),
             "on" if embedder else "off", "on" if transcriber else "off",
         )
-        return cls(catalog, interpreter, transcriber)
+        return cls(catalog, interpreter, transcriber, stages, notices)
+
+
+def _available_stages(settings: "Settings", catalog: "Catalog") -> tuple[tuple[str, ...], list[str]]:
+    """Try the neural model once at start-up, so a broken install is one clear error, not one per session."""
+    if "neural" not in settings.stages:
+        return settings.stages, []
+    from mirror.neural import NeuralRepaint
+
+    stage, error = NeuralRepaint.try_create(settings, catalog)
+    if stage is not None:
+        stage.close()
+        return settings.stages, []
+    log.error("neural repaint unavailable, running %s only: %s",
+              "+".join(s for s in settings.stages if s != "neural") or "nothing", error)
+    return (tuple(s for s in settings.stages if s != "neural"),
+            [f"Neural repaint is off: {error} Showing the composite renderer only."])

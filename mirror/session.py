@@ -53,8 +53,8 @@ class Session:
         self._listener = None
         self._pending_events: list[str] = []
 
-        stage_set = build_stages(settings, services.catalog)
-        self.notices = stage_set.notices
+        stage_set = build_stages(settings.replace(stages=services.stages), services.catalog)
+        self.notices = services.notices + stage_set.notices
         pose_factory = None
         if any(s.needs_pose or s.needs_matte for s in stage_set.stages):
             from pose.estimator import PoseEstimator

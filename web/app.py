@@ -118,8 +118,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         return JSONResponse({
             "ok": True,
             "sessions": len(sessions),
-            "stages": list(settings.stages),
+            "stages": list(svc.stages),
             "speech": svc.transcriber is not None,
+            "notices": svc.notices,
         })
 
     async def metrics_endpoint(request: Request) -> Response:

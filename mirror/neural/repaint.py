@@ -13,7 +13,6 @@ weight vector over BLEND_S instead of jumping; removing the style fades the repa
 """
 from __future__ import annotations
 
-import logging
 import time
 from typing import TYPE_CHECKING, Callable, ClassVar
 
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
     from pose import Pose
     from world import Catalog, Scene
 
-log = logging.getLogger(__name__)
 
 BLEND_S = 0.5  # style changes cross over this long: a jump looks like a glitch
 
@@ -75,11 +73,11 @@ class NeuralRepaint:
 
     @classmethod
     def try_create(cls, settings: "Settings", catalog: "Catalog") -> tuple["NeuralRepaint | None", str | None]:
-        """The stage, or None and one sentence for the page when the model cannot be used."""
+        """The stage, or None and one sentence for the page when the model cannot be used (the
+        caller logs it: once at server start-up, see mirror/services.py)."""
         try:
             return cls(settings, catalog), None
         except (NeuralModelError, OSError, ValueError) as exc:
-            log.error("neural repaint unavailable: %s", exc)
             return None, str(exc)
 
     def preset_for(self, scene: "Scene") -> str | None:
