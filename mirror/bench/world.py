@@ -68,4 +68,31 @@ def run(args: argparse.Namespace) -> int:
                 ["path", "p50 ms", "p95 ms", "p50 vs baseline"], rows)
     print(f"\nembedding model + catalog phrase vectors loaded in {load_s:.2f} s; catalog: {len(catalog.props)} props, "
           f"{len(catalog.themes)} themes, {len(catalog.styles)} styles, {len(catalog.colors)} colours")
+    _held_out_accuracy(plain, with_embeddings)
     return 0
+
+
+def _held_out_accuracy(plain, with_embeddings) -> None:
+    """Share of the held-out utterances (mirror/bench/world_heldout.py) read right, with and
+    without the embedding model, and what was missed."""
+    from mirror.bench.world_heldout import HELD_OUT
+    from world import Scene
+
+    def reads(interpreter, before, text, kinds, theme, style) -> tuple[bool, str]:
+        scene = Scene.empty()
+        for said in before:
+            scene = interpreter.apply(scene, said).scene
+        scene = interpreter.apply(scene, text).scene
+        got = (tuple(p.kind for p in scene.props), scene.theme, scene.style)
+        return got == (kinds, theme, style), f"props={list(got[0])} theme={got[1]} style={got[2]}"
+
+    results = {name: [reads(i, *case) for case in HELD_OUT] for name, i in
+               (("rules + fuzzy", plain), ("rules + fuzzy + meaning (MiniLM)", with_embeddings))}
+    print_table(f"held-out utterances ({len(HELD_OUT)}, not in the test tables, not tuned against)",
+                ["interpreter", "read right", "accuracy"],
+                [[name, f"{sum(ok for ok, _ in r)}/{len(r)}", f"{100 * sum(ok for ok, _ in r) / len(r):.0f} %"]
+                 for name, r in results.items()])
+    misses = [(case, got) for case, (ok, got) in zip(HELD_OUT, results["rules + fuzzy + meaning (MiniLM)"]) if not ok]
+    for (before, text, kinds, theme, style), got in misses:
+        context = f" (after {' / '.join(before)})" if before else ""
+        print(f"  missed: {text!r}{context}: wanted props={list(kinds)} theme={theme} style={style}; got {got}")
