@@ -42,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--beam-size", type=int, help="decoder beam (default from settings: 1)")
     parser.add_argument("--pace", type=float, default=4.0, help="push audio this many times faster than real time")
     parser.add_argument("--no-baseline", action="store_true", help="skip faster-whisper's own transcribe()")
+    parser.add_argument("--no-frames", action="store_true",
+                        help="skip the frame pipeline's latency with and without whisper running")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -131,7 +133,55 @@ def run(args: argparse.Namespace) -> int:
           f"p99 {percentile_ms(push_seconds, 99) * 1000:.0f} µs")
     print(f"utterances missed: {missed}")
     print("e.g. heard:", "; ".join(examples))
+    if not args.no_frames:
+        _frames_while_transcribing(transcriber, settings)
     return 0
+
+
+def _frames_while_transcribing(transcriber, settings: Settings, seconds: float = 6.0) -> None:
+    """The mirror's frame path (default stages, camera at 30 fps) alone, and while whisper
+    transcribes back to back on its own thread (someone talking without pause: the worst case)."""
+    from mirror.bench.neural import pipeline_rate
+    from mirror.stages import build_stages
+    from mirror.testclip import clip_frames
+    from pose.estimator import PoseEstimator
+    from world import Catalog, Interpreter, Scene
+
+    catalog = Catalog.load()
+    scene = Interpreter(catalog).apply(
+        Scene.empty(), "put me in game of thrones, give me a sword and a crown, make it look like van gogh").scene
+    frames = [f.image for f in clip_frames(90, settings.width, settings.height)]
+    with tempfile.TemporaryDirectory() as tmp:
+        speech = _speak("give me a sword and make it bigger and blue", Path(tmp) / "s.wav", VOICES[0], SPEEDS[0])
+    rows, runs = [], 0
+    for talking in (False, True):
+        stop = threading.Event()
+
+        def talk() -> None:
+            nonlocal runs
+            while not stop.is_set():
+                transcriber.transcribe(speech)
+                runs += 1
+
+        worker = threading.Thread(target=talk, name="speech-bench") if talking else None
+        if worker:
+            worker.start()
+        built = build_stages(settings, catalog)
+        try:
+            rate = pipeline_rate(built.stages, scene, frames, PoseEstimator, settings.pose_every, seconds=seconds,
+                                 camera_fps=30.0, pose_thread=settings.pose_thread)
+        finally:
+            stop.set()
+            if worker:
+                worker.join()
+        rows.append([f"{'+'.join(settings.stages)}, {'whisper transcribing back to back' if talking else 'silence'}",
+                     rate["fps"], rate["p50"], rate["p95"]])
+    base = rows[0]
+    print_table("frame path while speech is transcribed (camera 30 fps; latency = frame in → ready for the encoder)",
+                ["frames", "fps", "p50 ms", "p95 ms", "p95 vs silence"],
+                [r + [ratio(r[3], base[3])] for r in rows])
+    print(f"whisper ran {runs} times in {seconds:.0f} s on {settings.whisper_threads} threads; it shares the 2 cores "
+          "with the frame path but never runs on the event loop or in a frame worker")
 
 
 def _count(tally: list[int], reference: str, hypothesis: str) -> None:
