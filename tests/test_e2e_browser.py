@@ -75,6 +75,8 @@ def test_mirror_page_shows_the_rendered_mirror_over_webrtc(camera, silence):
         assert "hello" in stats["events"]
         assert stats["stages"] == list(settings.stages)
         assert metric(metrics, "mirror_frames_out_total") > 60
+        assert metric(metrics, "mirror_frames_in_total") >= metric(metrics, "mirror_frames_out_total")
+        assert metric(metrics, "mirror_frame_latency_seconds_count") > 60  # every sent frame's latency
         assert metric(metrics, "mirror_sessions_active") == 1
         assert session.pipeline.errors == 0
         # Every step of the server's path is timed in /metrics, from decode to encode.

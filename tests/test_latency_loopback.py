@@ -97,3 +97,19 @@ async def test_aiortc_echo_over_loopback_returns_every_flash_with_marker_complet
     assert server_buffer is not None and server_buffer.marker_frames > 30
     # Every frame but the first was completed on its marker bit: nothing waited for its successor.
     assert server_buffer.fallback_frames <= 1
+
+
+def test_flash_detector_follows_a_lasting_shift_in_brightness():
+    """A scene change lifts the level for good (a bright moment, then less than a flash above the
+    old level): the baseline must follow it, or the detector never re-arms for the next flash."""
+    sent: list[float] = []
+    detector = FlashDetector(sent, step=12)
+    t = 0.0
+    for level in [100] * 10 + [120] + [110] * 20:  # +10: below the step, above half of it
+        t += 0.033
+        detector.see(gray_frame(level), t)
+    sent.append(t + 0.01)
+    for level in (110, 110 + 18, 110):
+        t += 0.033
+        detector.see(gray_frame(level), t)
+    assert detector.latencies == pytest.approx([2 * 0.033 - 0.01])
