@@ -39,6 +39,7 @@ class Placement:
     angle_deg: float
     height_px: float
     layer: str
+    opacity: float = 1.0  # renderers fade a prop out when its keypoints are lost
 
 
 @dataclass(frozen=True)

@@ -7,36 +7,22 @@ fading out, instead of popping.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from pose.smoothing import OneEuroFilter
+from world.layout import Placement
 
 # Long enough to bridge a missed keypoint or two, short enough not to leave a sword in mid-air.
 HOLD_S = 0.3
-
-
-@dataclass(frozen=True)
-class SmoothPlacement:
-    prop_index: int
-    kind: str
-    asset: str
-    color_rgb: tuple[int, int, int] | None
-    x: float
-    y: float
-    angle_deg: float
-    height_px: float
-    layer: str
-    opacity: float = 1.0
 
 
 @dataclass
 class _Track:
     kind: str
     filter: OneEuroFilter
-    last: SmoothPlacement
+    last: Placement
     seen_at: float
     angle_unwrapped: float
 
@@ -46,9 +32,10 @@ class PlacementTracker:
         self._smoothing = smoothing
         self._tracks: dict[int, _Track] = {}
 
-    def update(self, placements: list, now: float) -> list[SmoothPlacement]:
-        """placements: world.layout's Placement list for this frame (draw order)."""
-        out: list[SmoothPlacement] = []
+    def update(self, placements: list[Placement], now: float) -> list[Placement]:
+        """This frame's placements (world.layout, draw order) smoothed over time, plus recently lost
+        props held in place and fading out."""
+        out: list[Placement] = []
         seen: set[int] = set()
         for p in placements:
             seen.add(p.prop_index)
@@ -64,8 +51,7 @@ class PlacementTracker:
             raw = np.array([p.x, p.y, track.angle_unwrapped, p.height_px], np.float64)
             x, y, angle, height = track.filter(raw, now) if self._smoothing else raw
             track.angle_unwrapped = angle if self._smoothing else track.angle_unwrapped
-            smooth = SmoothPlacement(p.prop_index, p.kind, p.asset, p.color_rgb, float(x), float(y),
-                                     float(angle), float(max(1.0, height)), p.layer)
+            smooth = replace(p, x=float(x), y=float(y), angle_deg=float(angle), height_px=float(max(1.0, height)))
             track.last, track.seen_at = smooth, now
             out.append(smooth)
         for index, track in list(self._tracks.items()):
@@ -75,9 +61,7 @@ class PlacementTracker:
             if age >= HOLD_S:
                 del self._tracks[index]
                 continue
-            held = track.last
-            out.append(SmoothPlacement(held.prop_index, held.kind, held.asset, held.color_rgb, held.x, held.y,
-                                       held.angle_deg, held.height_px, held.layer, 1.0 - age / HOLD_S))
+            out.append(replace(track.last, opacity=1.0 - age / HOLD_S))
         return out
 
     def forget(self, keep: int) -> None:

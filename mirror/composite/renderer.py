@@ -18,12 +18,13 @@ import numpy as np
 from mirror.composite.backdrops import Backdrop
 from mirror.composite.cutout import PersonCutout
 from mirror.composite.filters import FilterBank
-from mirror.composite.placements import PlacementTracker, SmoothPlacement
+from mirror.composite.placements import PlacementTracker
 from mirror.composite.props import SpriteCache, draw_sprite
 
 if TYPE_CHECKING:
     from pose import Pose
     from world import Catalog, Scene
+    from world.layout import Placement
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class CompositeRenderer:
         self._first_frame = True
         self._bg: np.ndarray | None = None  # reused background buffer
         # The placements drawn on the last frame (after smoothing), for tests and debugging.
-        self.last_placements: list[SmoothPlacement] = []
+        self.last_placements: list[Placement] = []
         # Seconds spent per step on the last frame.
         self.timings: dict[str, float] = {}
 
@@ -121,7 +122,7 @@ class CompositeRenderer:
         self._backdrops.clear()
 
     # ------------------------------------------------------------------ steps
-    def _place(self, pose: "Pose | None", scene: "Scene", w: int, h: int, now: float) -> list[SmoothPlacement]:
+    def _place(self, pose: "Pose | None", scene: "Scene", w: int, h: int, now: float) -> list[Placement]:
         props = tuple(getattr(scene, "props", ()))
         self._tracker.forget(len(props))
         raw = []
@@ -169,7 +170,7 @@ class CompositeRenderer:
         entry = self.catalog.themes.get(theme) if self.catalog is not None else None
         return getattr(entry, "backdrop", None) or theme
 
-    def _draw(self, canvas: np.ndarray, p: SmoothPlacement) -> None:
+    def _draw(self, canvas: np.ndarray, p: Placement) -> None:
         sprite, art = self._sprites.get(p.asset, p.color_rgb, p.height_px)
         draw_sprite(canvas, sprite, art, p.x, p.y, p.angle_deg, p.height_px, p.opacity)
 
