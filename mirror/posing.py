@@ -76,7 +76,7 @@ class PoseThread:
     """Pose in its own worker: frames are offered (every `every`-th), the newest result is taken."""
 
     def __init__(self, estimator_factory: Callable[[], object], every: int, matte: bool,
-                 observe: Observe | None = None, *, first_wait: float = 2.0, name: str = "pose") -> None:
+                 observe: Observe | None = None, *, first_wait: float = 2.0) -> None:
         self._factory = estimator_factory
         self._every = max(1, every)
         self._matte = matte
@@ -87,9 +87,7 @@ class PoseThread:
         self._lock = threading.Lock()
         self._latest: "Pose | None" = None
         self._ready = threading.Event()
-        self.runs = 0
-        self.errors = 0
-        self._thread = threading.Thread(target=self._work, name=f"mirror-{name}", daemon=True)
+        self._thread = threading.Thread(target=self._work, name="mirror-pose", daemon=True)
         self._thread.start()
 
     @property
@@ -136,7 +134,6 @@ class PoseThread:
                 try:
                     pose = estimator.estimate(image, at, matte=self._matte)
                 except Exception:
-                    self.errors += 1
                     log.exception("pose failed on a frame; the previous pose stays")
                     continue
                 finally:
@@ -145,7 +142,6 @@ class PoseThread:
                     self._observe("pose", time.perf_counter() - started)
                 with self._lock:
                     self._latest = pose
-                self.runs += 1
         finally:
             self._ready.set()
             if estimator is not None:

@@ -5,7 +5,7 @@ reported once (log, /healthz, a notice on every page) and the mirror runs the co
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -21,8 +21,8 @@ class Services:
     catalog: "Catalog"
     interpreter: "Interpreter"
     transcriber: "Transcriber | None"
-    stages: tuple[str, ...] = ()  # the requested render stages that can run here
-    notices: list[str] = field(default_factory=list)  # why a requested stage does not run, for the page
+    stages: tuple[str, ...]  # the requested render stages that can run here
+    notices: list[str]  # why a requested stage does not run, for the page
 
     @classmethod
     def load(cls, settings: "Settings") -> "Services":
@@ -60,6 +60,7 @@ def _available_stages(settings: "Settings", catalog: "Catalog") -> tuple[tuple[s
     if "neural" not in settings.stages:
         return settings.stages, []
     from mirror.neural import NeuralRepaint
+    from mirror.stages import neural_off_notice
 
     stage, error = NeuralRepaint.try_create(settings, catalog)
     if stage is not None:
@@ -68,4 +69,4 @@ def _available_stages(settings: "Settings", catalog: "Catalog") -> tuple[tuple[s
     log.error("neural repaint unavailable, running %s only: %s",
               "+".join(s for s in settings.stages if s != "neural") or "nothing", error)
     return (tuple(s for s in settings.stages if s != "neural"),
-            [f"Neural repaint is off: {error} Showing the composite renderer only."])
+            [neural_off_notice(error)])

@@ -40,6 +40,11 @@ class StageSet:
     notices: list[str] = field(default_factory=list)
 
 
+def neural_off_notice(error: str) -> str:
+    """The page's sentence when the neural repaint cannot run."""
+    return f"Neural repaint is off: {error} Showing the composite renderer only."
+
+
 def build_stages(settings: "Settings", catalog: "Catalog") -> StageSet:
     stages: list[RenderStage] = []
     notices: list[str] = []
@@ -49,7 +54,7 @@ def build_stages(settings: "Settings", catalog: "Catalog") -> StageSet:
 
         neural, error = NeuralRepaint.try_create(settings, catalog)
         if neural is None:
-            notices.append(f"Neural repaint is off: {error} Showing the composite renderer only.")
+            notices.append(neural_off_notice(error))
             log.warning("neural repaint unavailable: %s", error)
     for name in settings.stages:
         if name == "passthrough":
