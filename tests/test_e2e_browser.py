@@ -128,14 +128,17 @@ def test_typed_command_changes_the_scene_and_the_page_shows_it(camera, silence):
         (session,) = server.sessions.values()
         assert [p.kind for p in session.scene.props] == ["sword"]
         # The frames are the server's rendering: the wall behind the person becomes outer space.
-        corner = (0, 0, 80, 60)
+        corner = (0, 0, 40, 30)  # pure wall in every frame of the swaying clip (80×60 catches the photo)
         wait_for(page, "window.mirrorStats.framesShown > 10")
         wall = mean_rgb(page, corner)
         assert np.abs(wall - WALL_RGB).max() < 30  # the camera's grey wall, as sent back so far
         page.fill("#command", "take me to outer space")
         page.press("#command", "Enter")
         wait_for(page, "window.mirrorStats.scene && window.mirrorStats.scene.theme === 'outer_space'")
-        time.sleep(1.5)  # the backdrop crossfades over ~0.5 s
+        # The backdrop crossfades over ~0.5 s: wait until the corner has left the wall's colour.
+        page.wait_for_function(
+            f"(box) => ({MEAN_RGB_JS})(box).some((v, i) => Math.abs(v - {list(WALL_RGB)}[i]) > 40)",
+            arg=list(corner), timeout=10_000)
         space = mean_rgb(page, corner)
         assert np.abs(space - WALL_RGB).max() > 40, f"corner {space} still looks like the wall"
 

@@ -120,18 +120,49 @@ def test_an_own_thread_stage_runs_in_its_own_worker():
     assert [s.name for s in pipeline.slots] == ["input", "after_slow", "output"]
 
 
+class GatedStage(SlowStage):
+    """An own-thread stage that lets one frame through per `open()`: the test decides how long
+    frames wait in the slot before it."""
+
+    name: ClassVar[str] = "gated"
+    own_thread: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        super().__init__(0)
+        self.entered = threading.Event()
+        self._gate = threading.Semaphore(0)
+
+    def open(self) -> None:
+        self._gate.release()
+
+    def render(self, image, pose, scene):
+        self.entered.set()
+        assert self._gate.acquire(timeout=5)
+        return image
+
+
 def test_every_step_and_every_wait_in_a_slot_is_timed_on_the_frame():
-    pipeline = FramePipeline([SlowStage(0.01), ThreadedStage(0.03)], lambda: None, size=(64, 64), pose_factory=None)
+    gated = GatedStage()
+    pipeline = FramePipeline([SlowStage(0.01), gated], lambda: None, size=(64, 64), pose_factory=None)
     try:
         pipeline.submit(video_frame())
-        time.sleep(0.02)
-        pipeline.submit(video_frame())  # arrives while the threaded stage still works on the first
+        assert gated.entered.wait(5)  # the first frame is inside the gated stage
+        pipeline.submit(video_frame())
+        after_slow = pipeline.slots[1]
+        deadline = time.monotonic() + 5
+        while after_slow.written < 2 and time.monotonic() < deadline:  # the second waits before the gate
+            time.sleep(0.001)
+        time.sleep(0.05)  # hold it there for 50 ms
+        gated.open()
         first = pipeline.output.take(timeout=5)
+        gated.open()
         second = pipeline.output.take(timeout=5)
     finally:
         pipeline.close()
     for frame in (first, second):
-        assert {"from_yuv", "slow", "threaded", "to_yuv", "wait_input", "wait_after_slow"} <= set(frame.timings)
-        assert frame.timings["slow"] >= 0.01 and frame.timings["threaded"] >= 0.03
-    # The second frame waited in the slot before the threaded stage until the first was done.
-    assert second.timings["wait_after_slow"] > 0.005
+        assert {"from_yuv", "slow", "gated", "to_yuv", "wait_input", "wait_after_slow"} <= set(frame.timings)
+        assert frame.timings["slow"] >= 0.01
+    assert first.timings["gated"] >= 0.05  # held in the stage while the second frame waited
+    # The second frame waited in the slot before the gated stage while the first was held there.
+    assert second.timings["wait_after_slow"] >= 0.05
+    assert first.seq < second.seq

@@ -68,10 +68,10 @@ def test_every_nth_frame_is_offered():
     try:
         for i in range(9):
             source.pose_for(image, float(i))
-            time.sleep(0.01)
     finally:
-        source.close()
-    assert estimator.calls == 3
+        source.close()  # a frame still in the slot is estimated before the worker stops
+    # Frames 0, 3 and 6 were offered: each was either estimated or replaced by a newer one.
+    assert estimator.calls + source.dropped == 3 and estimator.calls >= 1
 
 
 def test_a_pose_for_another_frame_size_is_not_used():
