@@ -22,8 +22,8 @@ import numpy as np
 
 from mirror.posing import InlinePose, PoseSource, PoseThread
 from mirror.slot import LatestSlot, SlotClosed
-from mirror.stage import RenderStage
-from mirror.yuv import rgb_from_video, video_from_rgb
+from mirror.render.stage import RenderStage
+from mirror.rtc.yuv import rgb_from_video, video_from_rgb
 
 if TYPE_CHECKING:
     from mirror.metrics import Metrics

@@ -97,7 +97,7 @@ class PoseThread:
 
     def pose_for(self, image: np.ndarray, at: float) -> "Pose | None":
         if self._count % self._every == 0:
-            # The image is shared, not copied: stages never write into their input (mirror/stage.py).
+            # The image is shared, not copied: stages never write into their input (mirror/render/stage.py).
             self._inbox.put((image, at))
         self._count += 1
         if not self._ready.is_set():

@@ -59,8 +59,8 @@ def _available_stages(settings: "Settings", catalog: "Catalog") -> tuple[tuple[s
     """Try the neural model once at start-up, so a broken install is one clear error, not one per session."""
     if "neural" not in settings.stages:
         return settings.stages, []
-    from mirror.neural import NeuralRepaint
-    from mirror.stages import neural_off_notice
+    from mirror.render.neural import NeuralRepaint
+    from mirror.render.registry import neural_off_notice
 
     stage, error = NeuralRepaint.try_create(settings, catalog)
     if stage is not None:

@@ -20,15 +20,15 @@ from aiortc.mediastreams import MediaStreamError
 
 from mirror import messages
 from mirror.pipeline import Frame, FramePipeline
-from mirror.stages import build_stages
-from mirror.tracks import MirrorVideoTrack
+from mirror.render.registry import build_stages
+from mirror.rtc.tracks import MirrorVideoTrack
 from world import Scene
 
 if TYPE_CHECKING:
     from aiortc import RTCDataChannel
     from aiortc.mediastreams import MediaStreamTrack
 
-    from mirror.jitter import MarkerJitterBuffer
+    from mirror.rtc.jitter import MarkerJitterBuffer
     from mirror.metrics import Metrics
     from mirror.services import Services
     from mirror.settings import Settings
@@ -94,7 +94,7 @@ class Session:
         if track.kind == "video":
             buffer = None
             if self.settings.rtp_marker_completion:
-                from mirror.jitter import enable_marker_completion, marker_buffer
+                from mirror.rtc.jitter import enable_marker_completion, marker_buffer
 
                 receiver = next(t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track)
                 enable_marker_completion(receiver)

@@ -30,7 +30,7 @@ class Settings:
     # Complete received video frames on the RTP marker bit instead of waiting for the next frame.
     rtp_marker_completion: bool = True
     video_bitrate: int = 1_500_000
-    # VP8 at libvpx cpu-used -12 without its denoiser: 3.3 ms per 640×480 encode instead of 6.7 (mirror/encoder.py).
+    # VP8 at libvpx cpu-used -12 without its denoiser: 3.3 ms per 640×480 encode instead of 6.7 (mirror/rtc/encoder.py).
     fast_vp8: bool = True
 
     # --- frame pipeline ---

@@ -1,4 +1,4 @@
-"""The astronaut clip with known motion (mirror.testclip) plus the references tests compare against.
+"""The astronaut clip with known motion (tools.testclip) plus the references tests compare against.
 
 The clip moves the photo by a known affine transform per frame, so a reference measured once in
 photo coordinates (keypoints, the person's matte) says where it must be in every frame.
@@ -10,7 +10,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from mirror.testclip import WALL_RGB, ClipFrame, astronaut, clip_frames, clip_transform
+from tools.testclip import WALL_RGB, ClipFrame, astronaut, clip_frames, clip_transform
 
 __all__ = ["ClipFrame", "astronaut", "clip_frames", "clip_transform", "photo_matte", "warp_matte",
            "empty_frame", "person_region", "FPS"]

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from mirror.composite.backdrops import PAINTERS, Backdrop
-from mirror.composite.cutout import PersonCutout
-from mirror.composite.filters import FILTER_IDS, FilterBank
+from mirror.render.composite.backdrops import PAINTERS, Backdrop
+from mirror.render.composite.cutout import PersonCutout
+from mirror.render.composite.filters import FILTER_IDS, FilterBank
 from tests.clips import clip_frames
 from world import Catalog
 

@@ -3,7 +3,7 @@ by its pivot, rotation and height as the layout contract says."""
 import numpy as np
 import pytest
 
-from mirror.composite.props import (COLOR_PLACEHOLDER, SpriteCache, available_assets, draw_sprite, load_art,
+from mirror.render.composite.props import (COLOR_PLACEHOLDER, SpriteCache, available_assets, draw_sprite, load_art,
                                     rasterize, recolored_svg, size_bucket)
 from world import Catalog
 

@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mirror.composite import CompositeRenderer
-from mirror.composite.renderer import CROSSFADE_S
+from mirror.render.composite import CompositeRenderer
+from mirror.render.composite.renderer import CROSSFADE_S
 from pose import Landmark, Pose
 from pose.estimator import PoseEstimator
 from tests.clips import FPS, astronaut, clip_frames, clip_transform

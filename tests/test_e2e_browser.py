@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mirror.settings import Settings
-from mirror.testclip import WALL_RGB, clip_frames
+from tools.testclip import WALL_RGB, clip_frames
 from tests.browser import chromium_page
 from tests.fake_media import write_wav, write_y4m
 from tests.live_server import LiveServer

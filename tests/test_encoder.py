@@ -13,8 +13,8 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.codecs import get_decoder
 from aiortc.jitterbuffer import JitterFrame
 
-from mirror import encoder as encoder_module
-from mirror.encoder import FAST_VP8_OPTIONS, configure_low_latency_encoding, time_encoding
+from mirror.rtc import encoder as encoder_module
+from mirror.rtc.encoder import FAST_VP8_OPTIONS, configure_low_latency_encoding, time_encoding
 from mirror.settings import Settings
 
 CODECS = {

@@ -15,8 +15,8 @@ from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
-from mirror import jitter
-from mirror.jitter import MarkerJitterBuffer, check_supported, enable_marker_completion, marker_buffer
+from mirror.rtc import jitter
+from mirror.rtc.jitter import MarkerJitterBuffer, check_supported, enable_marker_completion, marker_buffer
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
 CAPACITY = 512  # what aiortc's RTCRtpReceiver uses for video

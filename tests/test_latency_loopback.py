@@ -10,9 +10,9 @@ import av
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
-from mirror.bench.latency import BRIGHT_STEP, EchoPeer, FlashDetector, _non_loopback_candidates, measure
-from mirror.jitter import marker_buffer
-from mirror.loopback import host_addresses
+from tools.bench.latency import BRIGHT_STEP, EchoPeer, FlashDetector, _non_loopback_candidates, measure
+from mirror.rtc.jitter import marker_buffer
+from mirror.rtc.loopback import host_addresses
 
 
 def candidate_addresses(sdp: str) -> set[str]:

@@ -8,7 +8,7 @@ from pose import Landmark
 from pose.estimator import PoseEstimator
 from world import Catalog, Scene, layout
 from world import edits
-from mirror.testclip import clip_frames
+from tools.testclip import clip_frames
 
 
 @pytest.fixture(scope="module")

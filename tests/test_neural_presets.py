@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mirror.neural.models import NUM_LEARNED
-from mirror.neural.presets import Presets
+from mirror.render.neural.models import NUM_LEARNED
+from mirror.render.neural.presets import Presets
 from world import Catalog
 
 REQUIRED = ["oil_painting", "watercolor", "van_gogh", "mosaic", "impressionist", "ukiyo_e", "comic"]

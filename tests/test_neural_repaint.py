@@ -7,10 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
-from mirror.bench.neural import flicker_with_and_without_stabilisation
-from mirror.neural import NeuralRepaint
+from tools.bench.neural import flicker_with_and_without_stabilisation
+from mirror.render.neural import NeuralRepaint
 from mirror.settings import Settings
-from mirror.testclip import clip_frames
+from tools.testclip import clip_frames
 from world import Catalog, Scene
 from world import edits
 
@@ -134,7 +134,7 @@ def test_the_frame_returned_stays_intact_while_the_next_is_painted(settings, cat
 
 
 def test_the_stage_declares_what_it_needs(settings, catalog):
-    from mirror.stage import RenderStage
+    from mirror.render.stage import RenderStage
 
     stage = NeuralRepaint(settings, catalog)
     assert isinstance(stage, RenderStage)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mirror.neural.stabilizer import Stabilizer, flicker_score
+from mirror.render.neural.stabilizer import Stabilizer, flicker_score
 
 SMALL, FULL = (30, 40), (90, 120)  # (h, w) at the network's size and at the mirror's
 

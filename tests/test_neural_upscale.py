@@ -5,9 +5,9 @@ import cv2
 import numpy as np
 import pytest
 
-from mirror.neural.models import NUM_LEARNED, StyleNetwork
-from mirror.neural.upscale import GuidedUpsampler
-from mirror.testclip import clip_frames
+from mirror.render.neural.models import NUM_LEARNED, StyleNetwork
+from mirror.render.neural.upscale import GuidedUpsampler
+from tools.testclip import clip_frames
 
 SMALL = (224, 168)
 

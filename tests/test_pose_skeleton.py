@@ -1,6 +1,6 @@
 import numpy as np
 
-from mirror.skeleton import BONE_RGB, SkeletonRenderer
+from mirror.render.skeleton import BONE_RGB, SkeletonRenderer
 from pose import Landmark, Pose
 from pose.landmarks import NUM_LANDMARKS
 

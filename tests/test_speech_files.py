@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from mirror.cli import main
+from tools.cli import main
 from speech import transcribe_file
 from speech.audio import SAMPLE_RATE
 from tests.fake_media import write_wav

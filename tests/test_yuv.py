@@ -3,8 +3,8 @@ import av
 import numpy as np
 import pytest
 
-from mirror.testclip import clip_frames
-from mirror.yuv import rgb_from_video, video_from_rgb
+from tools.testclip import clip_frames
+from mirror.rtc.yuv import rgb_from_video, video_from_rgb
 
 
 @pytest.fixture(scope="module")

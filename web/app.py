@@ -58,7 +58,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        from mirror.network import configure_webrtc
+        from mirror.rtc.network import configure_webrtc
 
         undo_webrtc = configure_webrtc(settings, metrics.stage_seconds.labels("encode").observe)
         app.state.services = services or await asyncio.to_thread(Services.load, settings)

@@ -104,7 +104,7 @@ def _prop(catalog, spec: str):
 
 def _load_photo(path: Path | None) -> np.ndarray:
     if path is None:
-        from mirror.testclip import astronaut
+        from tools.testclip import astronaut
 
         return np.array(astronaut())
     bgr = cv2.imread(str(path))
@@ -115,7 +115,7 @@ def _load_photo(path: Path | None) -> np.ndarray:
 
 def fit_frame(photo: np.ndarray, width: int = 640, height: int = 480) -> np.ndarray:
     """The photo scaled to the frame height (or width), centred on a grey wall."""
-    from mirror.testclip import WALL_RGB
+    from tools.testclip import WALL_RGB
 
     ph, pw = photo.shape[:2]
     scale = min(width / pw, height / ph)
@@ -130,7 +130,7 @@ class Snapshotter:
     """Pose once per photo, then one composite render per scene."""
 
     def __init__(self, catalog, photo: np.ndarray) -> None:
-        from mirror.composite import CompositeRenderer
+        from mirror.render.composite import CompositeRenderer
         from pose.estimator import PoseEstimator
 
         self.catalog = catalog
@@ -142,7 +142,7 @@ class Snapshotter:
                 self.pose = estimator.estimate(self.frame, i / 30.0)
         finally:
             estimator.close()
-        from mirror.neural import NeuralRepaint
+        from mirror.render.neural import NeuralRepaint
         from mirror.settings import Settings
 
         settings = Settings.load()

@@ -21,8 +21,8 @@ import av
 import cv2
 import numpy as np
 
-from mirror.bench.report import percentile_ms, print_table, ratio
-from mirror.testclip import astronaut, clip_frames
+from tools.bench.report import percentile_ms, print_table, ratio
+from tools.testclip import astronaut, clip_frames
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
 def step_timings(settings, catalog, scene, frames: list[np.ndarray]) -> dict[str, float]:
     """p50 ms of each step of the stage (its own `timings`), over `frames`."""
-    from mirror.neural import NeuralRepaint
+    from mirror.render.neural import NeuralRepaint
 
     stage = NeuralRepaint(settings, catalog, clock=itertools.count().__next__)
     samples: dict[str, list[float]] = {}
@@ -105,8 +105,8 @@ def jittery_clip(count: int = 40, width: int = 640, height: int = 480, seed: int
 def flicker_with_and_without_stabilisation(settings, catalog, scene) -> tuple[float, float]:
     """Flicker scores (see stabilizer.flicker_score) of the repaint on jittery_clip(), without and
     with the stabiliser; the first frames are left out while the stabiliser settles."""
-    from mirror.neural import NeuralRepaint
-    from mirror.neural.stabilizer import flicker_score
+    from mirror.render.neural import NeuralRepaint
+    from mirror.render.neural.stabilizer import flicker_score
 
     inputs = jittery_clip()
     scores = []
@@ -122,7 +122,7 @@ def print_whole_frame(settings, catalog, scene, frames: list[np.ndarray], second
     """The whole mirror frame as the session runs it (pose + composite on one thread, the neural
     repaint on its own), against the composite alone in the same pipeline, camera at 30 and 60 fps
     (60: the upstream thread runs flat out and competes hardest with the repaint)."""
-    from mirror.stages import build_stages
+    from mirror.render.registry import build_stages
     from pose.estimator import PoseEstimator
 
     rows = []
@@ -193,9 +193,9 @@ def pipeline_rate(stages, scene, frames: list[np.ndarray], pose_factory, pose_ev
 
 def write_gallery(settings, catalog, folder: Path, width: int = 320) -> list[Path]:
     """Each neural preset over the photo as the camera frames it, and the 26 learned styles."""
-    from mirror.commands.snapshot import save_png
-    from mirror.neural import NeuralRepaint
-    from mirror.neural.models import NUM_LEARNED, StyleNetwork
+    from tools.commands.snapshot import save_png
+    from mirror.render.neural import NeuralRepaint
+    from mirror.render.neural.models import NUM_LEARNED, StyleNetwork
     from world import Scene
 
     photo = next(clip_frames(1, settings.width, settings.height)).image

@@ -16,10 +16,10 @@ import time
 
 import numpy as np
 
-from mirror.bench.report import percentile_ms, print_table, ratio
+from tools.bench.report import percentile_ms, print_table, ratio
 from mirror.settings import Settings
-from mirror.stages import Passthrough, build_stages
-from mirror.testclip import clip_frames
+from mirror.render.registry import Passthrough, build_stages
+from tools.testclip import clip_frames
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
 def _neural_section(settings, catalog, scene, frames) -> None:
     """The whole mirror frame as the session runs it (pose + composite on one thread, the neural
     repaint on its own), against the composite alone in the same pipeline; and flicker."""
-    from mirror.bench.neural import flicker_with_and_without_stabilisation, print_whole_frame
+    from tools.bench.neural import flicker_with_and_without_stabilisation, print_whole_frame
 
     print_whole_frame(settings, catalog, scene, frames)
     raw, stable = flicker_with_and_without_stabilisation(settings, catalog, scene)

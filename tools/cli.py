@@ -2,7 +2,7 @@
 so `mirror command` does not pay for WebRTC or onnxruntime imports.
 
 A subcommand module defines `add_arguments(parser)` and `run(args) -> int`.
-`mirror bench NAME` dispatches the same way to mirror/bench/NAME.py.
+`mirror bench NAME` dispatches the same way to tools/bench/NAME.py.
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import logging
 import sys
 
 COMMANDS = {
-    "serve": ("mirror.commands.serve", "run the mirror web server"),
-    "command": ("mirror.commands.command", "apply a spoken/typed command to a scene and print it as JSON"),
-    "transcribe": ("mirror.commands.transcribe", "transcribe an audio file into utterances (JSON lines)"),
-    "snapshot": ("mirror.commands.snapshot", "render a scene over a photo into a PNG"),
+    "serve": ("tools.commands.serve", "run the mirror web server"),
+    "command": ("tools.commands.command", "apply a spoken/typed command to a scene and print it as JSON"),
+    "transcribe": ("tools.commands.transcribe", "transcribe an audio file into utterances (JSON lines)"),
+    "snapshot": ("tools.commands.snapshot", "render a scene over a photo into a PNG"),
 }
 BENCHES = {
     "pipeline": "frame pipeline fps and latency vs passthrough",
@@ -42,7 +42,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     for name, help_text in BENCHES.items():
         p = bench_sub.add_parser(name, help=help_text, description=help_text)
         if name == wanted_bench:
-            importlib.import_module(f"mirror.bench.{name}").add_arguments(p)
+            importlib.import_module(f"tools.bench.{name}").add_arguments(p)
     return parser
 
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         level=(args.log_level or "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     if args.cmd == "bench":
-        module = importlib.import_module(f"mirror.bench.{args.bench}")
+        module = importlib.import_module(f"tools.bench.{args.bench}")
     else:
         module = importlib.import_module(COMMANDS[args.cmd][0])
     try:

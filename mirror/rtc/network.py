@@ -13,9 +13,9 @@ def configure_webrtc(settings: "Settings", observe_encode: Callable[[float], Non
     `observe_encode`); returns the function that undoes them (the server calls it when it stops,
     so a process that runs several servers, like the tests, starts each from aioice's own
     behaviour)."""
-    from mirror.encoder import configure_low_latency_encoding, time_encoding
-    from mirror.jitter import check_supported
-    from mirror.loopback import restrict_host_addresses, unrestrict_host_addresses
+    from mirror.rtc.encoder import configure_low_latency_encoding, time_encoding
+    from mirror.rtc.jitter import check_supported
+    from mirror.rtc.loopback import restrict_host_addresses, unrestrict_host_addresses
 
     if settings.rtp_marker_completion:
         check_supported()

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Callable, ClassVar
 import cv2
 import numpy as np
 
-from mirror.composite.backdrops import Backdrop
-from mirror.composite.cutout import PersonCutout
-from mirror.composite.filters import FilterBank
-from mirror.composite.placements import PlacementTracker
-from mirror.composite.props import SpriteCache, draw_sprite
+from mirror.render.composite.backdrops import Backdrop
+from mirror.render.composite.cutout import PersonCutout
+from mirror.render.composite.filters import FilterBank
+from mirror.render.composite.placements import PlacementTracker
+from mirror.render.composite.props import SpriteCache, draw_sprite
 
 if TYPE_CHECKING:
     from pose import Pose
@@ -181,7 +181,7 @@ class CompositeRenderer:
         style = self.catalog.styles.get(style_id) if self.catalog is not None else None
         if style is None:
             # Not in the catalog: a bare filter id still works (benches, snapshots).
-            from mirror.composite.filters import FILTERS
+            from mirror.render.composite.filters import FILTERS
 
             return style_id if style_id in FILTERS else None
         filter_id = getattr(style, "filter", None)

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Callable, ClassVar
 import cv2
 import numpy as np
 
-from mirror.neural.models import NUM_LEARNED, NeuralModelError, StyleNetwork
-from mirror.neural.presets import Presets
-from mirror.neural.stabilizer import Stabilizer
-from mirror.neural.upscale import GuidedUpsampler
+from mirror.render.neural.models import NUM_LEARNED, NeuralModelError, StyleNetwork
+from mirror.render.neural.presets import Presets
+from mirror.render.neural.stabilizer import Stabilizer
+from mirror.render.neural.upscale import GuidedUpsampler
 
 if TYPE_CHECKING:
     from mirror.settings import Settings

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from mirror.stage import RenderStage
+from mirror.render.stage import RenderStage
 
 if TYPE_CHECKING:
     from mirror.settings import Settings
@@ -50,7 +50,7 @@ def build_stages(settings: "Settings", catalog: "Catalog") -> StageSet:
     notices: list[str] = []
     neural = None
     if "neural" in settings.stages:
-        from mirror.neural import NeuralRepaint
+        from mirror.render.neural import NeuralRepaint
 
         neural, error = NeuralRepaint.try_create(settings, catalog)
         if neural is None:
@@ -60,11 +60,11 @@ def build_stages(settings: "Settings", catalog: "Catalog") -> StageSet:
         if name == "passthrough":
             stages.append(Passthrough())
         elif name == "skeleton":
-            from mirror.skeleton import SkeletonRenderer
+            from mirror.render.skeleton import SkeletonRenderer
 
             stages.append(SkeletonRenderer())
         elif name == "composite":
-            from mirror.composite import CompositeRenderer
+            from mirror.render.composite import CompositeRenderer
 
             stages.append(CompositeRenderer(catalog, neural_available=neural is not None))
         elif name == "neural" and neural is not None:

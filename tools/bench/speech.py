@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mirror.bench.report import percentile_ms, print_table, ratio
+from tools.bench.report import percentile_ms, print_table, ratio
 from mirror.settings import Settings
 
 PHRASES = [
@@ -141,9 +141,9 @@ def run(args: argparse.Namespace) -> int:
 def _frames_while_transcribing(transcriber, settings: Settings, seconds: float = 6.0) -> None:
     """The mirror's frame path (default stages, camera at 30 fps) alone, and while whisper
     transcribes back to back on its own thread (someone talking without pause: the worst case)."""
-    from mirror.bench.neural import pipeline_rate
-    from mirror.stages import build_stages
-    from mirror.testclip import clip_frames
+    from tools.bench.neural import pipeline_rate
+    from mirror.render.registry import build_stages
+    from tools.testclip import clip_frames
     from pose.estimator import PoseEstimator
     from world import Catalog, Interpreter, Scene
 

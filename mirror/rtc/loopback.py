@@ -29,7 +29,7 @@ def check_supported() -> None:
         version = getattr(aioice, "__version__", "unknown")
         raise RuntimeError(
             f"cannot restrict ICE host candidates with aioice {version}: Connection.gather_candidates "
-            "no longer calls aioice.ice.get_host_addresses; update mirror/loopback.py."
+            "no longer calls aioice.ice.get_host_addresses; update mirror/rtc/loopback.py."
         )
 
 

@@ -13,11 +13,11 @@ import time
 
 import av
 
-from mirror.bench.report import percentile_ms, print_table, ratio
+from tools.bench.report import percentile_ms, print_table, ratio
 from mirror.pipeline import FramePipeline
 from mirror.settings import Settings
-from mirror.stages import build_stages
-from mirror.testclip import clip_frames
+from mirror.render.registry import build_stages
+from tools.testclip import clip_frames
 
 DEFAULT_SETS = ("passthrough", "skeleton", "composite", "composite,neural")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mirror.neural.models import NUM_LEARNED
+from mirror.render.neural.models import NUM_LEARNED
 from world.catalog import CATALOG_DIR
 
 PRESETS_FILE = CATALOG_DIR / "neural_presets.toml"

@@ -163,8 +163,8 @@ def check_supported() -> None:
             problem = "a frame closed by its marker bit was not released"
     if problem:
         raise RuntimeError(
-            f"RTP marker-bit completion (mirror/jitter.py) does not support aiortc {version}: {problem}; "
-            "update mirror/jitter.py or set MIRROR_RTP_MARKER_COMPLETION=false."
+            f"RTP marker-bit completion (mirror/rtc/jitter.py) does not support aiortc {version}: {problem}; "
+            "update mirror/rtc/jitter.py or set MIRROR_RTP_MARKER_COMPLETION=false."
         )
 
 

@@ -41,8 +41,8 @@ import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from mirror.bench.report import percentile_ms, print_table, ratio
-from mirror.jitter import enable_marker_completion, marker_buffer
+from tools.bench.report import percentile_ms, print_table, ratio
+from mirror.rtc.jitter import enable_marker_completion, marker_buffer
 from mirror.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class FlashClip(MediaStreamTrack):
 
     def __init__(self, width: int = 640, height: int = 480) -> None:
         super().__init__()
-        from mirror.testclip import clip_frames
+        from tools.testclip import clip_frames
 
         normal, bright = [], []
         for clip in clip_frames(90, width, height):
@@ -294,7 +294,7 @@ class ServerProcess:
             "MIRROR_ICE_ADDRESSES": LOOPBACK, "MIRROR_SPEECH": "false",
         })
         self._log = open(log_path, "w")
-        self.process = subprocess.Popen([sys.executable, "-m", "mirror.cli", "serve"], env=env,
+        self.process = subprocess.Popen([sys.executable, "-m", "tools.cli", "serve"], env=env,
                                         stdout=self._log, stderr=subprocess.STDOUT)
         self.log_path = log_path
 
@@ -406,9 +406,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mirror.encoder import configure_low_latency_encoding
-    from mirror.jitter import check_supported
-    from mirror.loopback import restrict_host_addresses
+    from mirror.rtc.encoder import configure_low_latency_encoding
+    from mirror.rtc.jitter import check_supported
+    from mirror.rtc.loopback import restrict_host_addresses
 
     logging.getLogger("aioice").setLevel(logging.WARNING)  # one line per ICE check otherwise
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request

@@ -3,8 +3,8 @@
     stage, error = NeuralRepaint.try_create(settings, catalog)   # error: one sentence for the page
     out = stage.render(image, pose, scene)                        # RGB uint8 (H, W, 3)
 """
-from mirror.neural.models import NeuralModelError, StyleNetwork
-from mirror.neural.presets import Preset, Presets
-from mirror.neural.repaint import NeuralRepaint
+from mirror.render.neural.models import NeuralModelError, StyleNetwork
+from mirror.render.neural.presets import Preset, Presets
+from mirror.render.neural.repaint import NeuralRepaint
 
 __all__ = ["NeuralModelError", "NeuralRepaint", "Preset", "Presets", "StyleNetwork"]

@@ -62,8 +62,8 @@ def check_supported() -> None:
         constants = all(isinstance(getattr(module, c, None), int) for c in ("DEFAULT_BITRATE", "MIN_BITRATE", "MAX_BITRATE"))
         if not constants or "DEFAULT_BITRATE" not in init_names or not {"MIN_BITRATE", "MAX_BITRATE"} <= set(setter_names):
             raise RuntimeError(
-                f"low-latency encoder settings (mirror/encoder.py) do not support aiortc {version}: the {name} "
-                "encoder no longer reads DEFAULT_BITRATE/MIN_BITRATE/MAX_BITRATE from its module; update mirror/encoder.py."
+                f"low-latency encoder settings (mirror/rtc/encoder.py) do not support aiortc {version}: the {name} "
+                "encoder no longer reads DEFAULT_BITRATE/MIN_BITRATE/MAX_BITRATE from its module; update mirror/rtc/encoder.py."
             )
     encode = getattr(vpx.Vp8Encoder.encode, "__wrapped__", vpx.Vp8Encoder.encode)
     constants = set()
@@ -71,8 +71,8 @@ def check_supported() -> None:
         constants.update(const if isinstance(const, tuple) else (const,))
     if "codec" not in vpx.Vp8Encoder.__init__.__code__.co_names or not {"cpu-used", "noise-sensitivity"} <= constants:
         raise RuntimeError(
-            f"fast VP8 settings (mirror/encoder.py) do not support aiortc {version}: Vp8Encoder no longer opens "
-            "libvpx in encode() as self.codec with cpu-used/noise-sensitivity options; update mirror/encoder.py "
+            f"fast VP8 settings (mirror/rtc/encoder.py) do not support aiortc {version}: Vp8Encoder no longer opens "
+            "libvpx in encode() as self.codec with cpu-used/noise-sensitivity options; update mirror/rtc/encoder.py "
             "or set MIRROR_FAST_VP8=false."
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from mirror.bench.report import percentile_ms, print_table, ratio
+from tools.bench.report import percentile_ms, print_table, ratio
 
 UTTERANCES = [
     "give me a sword", "make it bigger and blue", "now put me in Game of Thrones", "undo", "give me a crown",
@@ -73,9 +73,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _held_out_accuracy(plain, with_embeddings) -> None:
-    """Share of the held-out utterances (mirror/bench/world_heldout.py) read right, with and
+    """Share of the held-out utterances (tools/bench/world_heldout.py) read right, with and
     without the embedding model, and what was missed."""
-    from mirror.bench.world_heldout import HELD_OUT
+    from tools.bench.world_heldout import HELD_OUT
     from world import Scene
 
     def reads(interpreter, before, text, kinds, theme, style) -> tuple[bool, str]:

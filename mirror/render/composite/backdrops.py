@@ -16,7 +16,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from mirror.composite.particles import ParticleSpec, Particles
+from mirror.render.composite.particles import ParticleSpec, Particles
 
 AA = cv2.LINE_AA
 

@@ -1,0 +1,1 @@
+"""WebRTC media: marker-bit receive, the low-latency encoder, the output track, ICE addresses."""
