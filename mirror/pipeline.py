@@ -72,8 +72,8 @@ class FramePipeline:
         self._metrics = metrics
         self._session = session
         self.stages = stages
-        needs_pose = any(s.needs_pose or s.needs_matte for s in stages)
-        needs_matte = any(s.needs_matte for s in stages)
+        needs_pose = any(s.needs.pose or s.needs.matte for s in stages)
+        needs_matte = any(s.needs.matte for s in stages)
         self._pose: PoseSource | None = None
         if needs_pose and pose_factory:
             source = PoseThread if pose_thread else InlinePose
@@ -186,6 +186,8 @@ class FramePipeline:
             log.exception("stage %s failed on frame %d; skipped for this frame", stage.name, frame.seq)
             return
         self._timed(frame, stage.name, started)
+        for step, seconds in stage.timings().items():
+            self._observe(f"{stage.name}.{step}", seconds)
 
     def _timed(self, frame: Frame, step: str, started: float) -> None:
         elapsed = time.perf_counter() - started

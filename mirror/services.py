@@ -1,12 +1,15 @@
 """What every session shares, loaded once at start-up: the catalog, the interpreter (with its
-embedding model), the speech transcriber, and which render stages can run. Start-up fails loudly
-if the catalog, the embedding model or whisper is missing; a neural model that cannot load is
-reported once (log, /healthz, a notice on every page) and the mirror runs the composite alone."""
+embedding model), the speech transcriber, and which render stages run (the registry's one
+start-up decision). Start-up fails loudly if the catalog, the embedding model or whisper is
+missing; a stage that cannot run is reported once (log, /healthz, a notice on every page) and the
+mirror runs the others."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from mirror.render.registry import StagePlan
 
 if TYPE_CHECKING:
     from mirror.settings import Settings
@@ -21,8 +24,7 @@ class Services:
     catalog: "Catalog"
     interpreter: "Interpreter"
     transcriber: "Transcriber | None"
-    stages: tuple[str, ...]  # the requested render stages that can run here
-    notices: list[str]  # why a requested stage does not run, for the page
+    plan: StagePlan  # which render stages run here, and why the others do not
 
     @classmethod
     def load(cls, settings: "Settings") -> "Services":
@@ -46,27 +48,12 @@ class Services:
                 prompt=catalog.speech_prompt(),
             )
             transcriber.warm_up()
-        stages, notices = _available_stages(settings, catalog)
+        plan = StagePlan.decide(settings)
+        plan.log()
         log.info(
             "loaded catalog (%d props, %d themes, %d styles), embeddings %s, speech %s",
             len(catalog.props), len(catalog.themes), len(catalog.styles),
             "on" if embedder else "off", "on" if transcriber else "off",
         )
-        return cls(catalog, interpreter, transcriber, stages, notices)
+        return cls(catalog, interpreter, transcriber, plan)
 
-
-def _available_stages(settings: "Settings", catalog: "Catalog") -> tuple[tuple[str, ...], list[str]]:
-    """Try the neural model once at start-up, so a broken install is one clear error, not one per session."""
-    if "neural" not in settings.stages:
-        return settings.stages, []
-    from mirror.render.neural import NeuralRepaint
-    from mirror.render.registry import neural_off_notice
-
-    stage, error = NeuralRepaint.try_create(settings, catalog)
-    if stage is not None:
-        stage.close()
-        return settings.stages, []
-    log.error("neural repaint unavailable, running %s only: %s",
-              "+".join(s for s in settings.stages if s != "neural") or "nothing", error)
-    return (tuple(s for s in settings.stages if s != "neural"),
-            [neural_off_notice(error)])

@@ -36,20 +36,36 @@ class Settings:
     # --- frame pipeline ---
     width: int = 640
     height: int = 480
-    # Ordered render stages after pose: any of passthrough, skeleton, composite, neural.
-    stages: tuple[str, ...] = ("composite", "neural")
+    # Ordered render stages after pose, by name from mirror/render/registry.py, or "auto": the best
+    # chain this machine can run (composite + diffusion with a GPU and weights, else composite + neural).
+    stages: tuple[str, ...] = ("auto",)
     # Run pose (+ matte) on every n-th frame; the renderer reuses the latest keypoints in between.
     pose_every: int = 2
     # Pose in its own thread beside the frame path: frames take the newest finished pose instead of
     # waiting ~25 ms for their own (props and matte edge follow one pose run later; mirror/posing.py).
     pose_thread: bool = True
-    pose_threads: int = 1
 
     # --- neural repaint (CPU style network) ---
     neural_width: int = 224
     neural_height: int = 168
     neural_threads: int = 1
     neural_stabilize: bool = True
+
+    # --- diffusion (one-step img2img on a GPU; mirror/render/diffusion) ---
+    # A local diffusers-layout directory (`mirror weights fetch`), or "tiny": random-weight tiny
+    # models built in code, so the whole path runs on any machine (tests, CPU demos).
+    diffusion_model: str = ""
+    diffusion_device: str = "auto"  # cuda when there is one, else cpu
+    diffusion_size: int = 512  # square working size, a multiple of 64
+    diffusion_controlnet: bool = True
+    controlnet_scale: float = 0.8
+    # One step at a fixed timestep: 0.5 with trailing spacing is t≈499 of 1000, the SD-Turbo img2img setting.
+    diffusion_strength: float = 0.5
+    diffusion_feedback: float = 0.3  # share of the previous output latent blended into the next input
+    prompt_blend_frames: int = 8  # a new prompt's embedding is slerped in over this many frames
+    diffusion_dtype: str = "auto"  # float16 on cuda, float32 on cpu
+    diffusion_compile: bool = True  # capture the step as a CUDA graph at open (cuda only)
+    diffusion_seed: int = 0
 
     # --- speech ---
     speech: bool = True
@@ -64,7 +80,7 @@ class Settings:
     embeddings: bool = True
 
     # --- logging ---
-    log_level: str = "INFO"
+    log_level: str = "INFO"  # DEBUG, INFO, WARNING, ERROR
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -92,10 +108,12 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        known = {"passthrough", "skeleton", "composite", "neural"}
-        unknown = [s for s in self.stages if s not in known]
-        if unknown:
-            raise ValueError(f"unknown render stage(s) {unknown}: choose from {sorted(known)} (MIRROR_STAGES / --stages)")
+        from mirror.render.registry import AUTO, STAGES
+
+        unknown = [s for s in self.stages if s not in STAGES and s != AUTO]
+        if unknown or not self.stages or (AUTO in self.stages and len(self.stages) > 1):
+            raise ValueError(f"unknown render stage(s) {unknown or list(self.stages)}: name stages from "
+                             f"{sorted(STAGES)} in order, or {AUTO!r} alone (MIRROR_STAGES / --stages)")
         if self.width % 2 or self.height % 2 or self.width < 64 or self.height < 64:
             raise ValueError("width and height must be even and at least 64")
         if self.pose_every < 1:

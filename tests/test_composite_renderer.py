@@ -7,6 +7,7 @@ import pytest
 
 from mirror.render.composite import CompositeRenderer
 from mirror.render.composite.renderer import CROSSFADE_S
+from mirror.render.stage import NEURAL_STYLE, PROMPT_STYLE
 from pose import Landmark, Pose
 from pose.estimator import PoseEstimator
 from tests.clips import FPS, astronaut, clip_frames, clip_transform
@@ -217,11 +218,20 @@ def test_neural_styles_are_left_to_the_neural_stage_when_it_runs(catalog, still)
     plain = render_once(catalog, image, pose, scene_with(catalog))
     neural_style = next(s.id for s in catalog.styles.values() if s.neural)
     filter_only = next(s.id for s in catalog.styles.values() if not s.neural)
+    neural_runs = frozenset({NEURAL_STYLE})
     assert np.array_equal(render_once(catalog, image, pose, scene_with(catalog, style=neural_style),
-                                      neural_available=True), plain)
+                                      provided=neural_runs), plain)
     assert not np.array_equal(render_once(catalog, image, pose, scene_with(catalog, style=neural_style)), plain)
     assert not np.array_equal(render_once(catalog, image, pose, scene_with(catalog, style=filter_only),
-                                          neural_available=True), plain)
+                                          provided=neural_runs), plain)
+
+
+def test_every_style_is_left_to_a_stage_that_paints_from_the_prompt(catalog, still):
+    image, pose = still
+    plain = render_once(catalog, image, pose, scene_with(catalog))
+    for style in ("film_noir", next(s.id for s in catalog.styles.values() if s.neural)):
+        assert np.array_equal(render_once(catalog, image, pose, scene_with(catalog, style=style),
+                                          provided=frozenset({PROMPT_STYLE})), plain)
 
 
 def test_style_strength_blends_towards_the_camera(catalog, still):

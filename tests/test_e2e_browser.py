@@ -69,7 +69,7 @@ def test_mirror_page_shows_the_rendered_mirror_over_webrtc(camera, silence):
         wait_for(page, "window.mirrorStats.g2gMs.length >= 4", 30)
         stats = page.evaluate("window.mirrorStats")
         (session,) = server.sessions.values()
-        latencies = sorted(session.recent_latencies)
+        latencies = sorted(session.stats.recent_latencies)
         metrics = server.metrics()
         assert stats["state"] == "connected"
         assert "hello" in stats["events"]

@@ -53,7 +53,7 @@ async def test_a_broken_neural_model_is_one_start_up_error_and_every_page_is_tol
         second = await events_of_a_page(server.url, until="notice")
     assert health["stages"] == ["composite"]
     (notice,) = health["notices"]
-    assert notice.startswith("Neural repaint is off:") and str(tmp_path) in notice and "composite" in notice
+    assert notice.startswith("The neural stage is off:") and str(tmp_path) in notice and "composite" in notice
     for events in (first, second):
         hello = next(e for e in events if e["type"] == "hello")
         assert hello["stages"] == ["composite"]

@@ -12,7 +12,7 @@ from mirror.render.neural import NeuralModelError, NeuralRepaint
 from mirror.render.neural import models
 from mirror.render.neural.models import StyleNetwork
 from mirror.settings import Settings
-from mirror.render.registry import build_stages
+from mirror.render.registry import StagePlan
 from world import Catalog
 
 
@@ -68,15 +68,17 @@ def test_another_network_in_the_models_place_is_refused(model_in):
         StyleNetwork()
 
 
-def test_try_create_returns_the_error_and_the_mirror_falls_back_to_the_composite(model_in, settings, catalog):
+def test_availability_gives_the_error_and_the_mirror_falls_back_to_the_composite(model_in, settings, catalog):
     original = models.model_path().read_bytes()
     model_in(original[:5000])
-    stage, error = NeuralRepaint.try_create(settings, catalog)
-    assert stage is None and "unreadable" in error and "reinstall it with" in error
-    built = build_stages(settings.replace(stages=("composite", "neural")), catalog)
-    assert [s.name for s in built.stages] == ["composite"]
-    (notice,) = built.notices
-    assert notice.startswith("Neural repaint is off: style model") and "composite renderer only" in notice
+    availability = NeuralRepaint.available(settings)
+    assert not availability.ok and "unreadable" in availability.reason and "reinstall it with" in availability.reason
+    for asked in (("composite", "neural"), ("auto",)):
+        plan = StagePlan.decide(settings.replace(stages=asked))
+        assert plan.stages == ("composite",)
+        assert [s.name for s in plan.open(settings, catalog)] == ["composite"]
+        (notice,) = plan.notices
+        assert notice.startswith("The neural stage is off: style model") and "composite instead" in notice
 
 
 def test_a_good_copy_in_a_temp_folder_loads(tmp_path, monkeypatch):

@@ -134,10 +134,10 @@ def test_the_frame_returned_stays_intact_while_the_next_is_painted(settings, cat
 
 
 def test_the_stage_declares_what_it_needs(settings, catalog):
-    from mirror.render.stage import RenderStage
+    from mirror.render.stage import NEURAL_STYLE, Needs, RenderStage
 
     stage = NeuralRepaint(settings, catalog)
     assert isinstance(stage, RenderStage)
-    assert (stage.name, stage.needs_pose, stage.needs_matte, stage.needs_gpu, stage.own_thread) == \
-        ("neural", False, False, False, True)
+    assert (stage.name, stage.needs, stage.own_thread, stage.provides) == \
+        ("neural", Needs(weights=True), True, frozenset({NEURAL_STYLE}))
     assert stage.size[0] % 4 == 0 and stage.size[1] % 4 == 0

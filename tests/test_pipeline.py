@@ -7,14 +7,13 @@ import av
 import numpy as np
 
 from mirror.pipeline import FramePipeline
+from mirror.render.stage import StageBase
 
 
-class SlowStage:
+class SlowStage(StageBase):
     """A real stage that takes a fixed time per frame (a stand-in for an expensive renderer)."""
 
     name: ClassVar[str] = "slow"
-    needs_pose = needs_matte = needs_gpu = False
-    own_thread: ClassVar[bool] = False
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -22,9 +21,6 @@ class SlowStage:
     def render(self, image, pose, scene):
         time.sleep(self.seconds)
         return 255 - image
-
-    def close(self):
-        pass
 
 
 class FailingStage(SlowStage):

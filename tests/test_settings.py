@@ -3,10 +3,10 @@ import pytest
 from mirror.settings import Settings
 
 
-def test_defaults_run_the_full_cpu_mirror_on_loopback_http():
+def test_defaults_run_the_best_stages_the_machine_can_on_loopback_http():
     s = Settings.load(environ={})
     assert (s.host, s.port) == ("127.0.0.1", 8000)
-    assert s.stages == ("composite", "neural")
+    assert s.stages == ("auto",)
 
 
 def test_environment_then_flags_override_defaults():
@@ -21,7 +21,8 @@ def test_environment_then_flags_override_defaults():
     "env, complaint",
     [
         ({"MIRROR_PORT": "eighty"}, "port"),
-        ({"MIRROR_STAGES": "composite,diffusion"}, "unknown render stage"),
+        ({"MIRROR_STAGES": "composite,dreams"}, "unknown render stage"),
+        ({"MIRROR_STAGES": "auto,neural"}, "'auto' alone"),
         ({"MIRROR_SPEECH": "maybe"}, "speech"),
         ({"MIRROR_WIDTH": "641"}, "even"),
     ],

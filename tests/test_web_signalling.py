@@ -27,7 +27,7 @@ def test_page_is_served(client):
 
 def test_healthz_says_what_is_loaded(client):
     assert client.get("/healthz").json() == {"ok": True, "sessions": 0, "stages": ["passthrough"], "speech": False,
-                                              "notices": []}
+                                              "notices": [], "unavailable": {}}
 
 
 @pytest.mark.parametrize(

@@ -118,9 +118,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         return JSONResponse({
             "ok": True,
             "sessions": len(sessions),
-            "stages": list(svc.stages),
+            "stages": list(svc.plan.stages),
             "speech": svc.transcriber is not None,
-            "notices": svc.notices,
+            "notices": svc.plan.notices,
+            "unavailable": {name: a.reason for name, a in svc.plan.availability.items() if not a.ok},
         })
 
     async def metrics_endpoint(request: Request) -> Response:

@@ -1,72 +1,149 @@
-"""The render stages a session runs, chosen from settings and from what this machine has."""
+"""Every render stage by name, in one place, and the one start-up decision of which ones run.
+
+    plan = StagePlan.decide(settings)        # once, at start-up: what runs here and why not
+    stages = plan.open(settings, catalog)    # per session: the stages, opened, in order
+
+Adding a stage is one module with a class that implements `mirror.render.stage.RenderStage` and
+one line in STAGES. Entries are "module:Class" strings so that listing the stages imports
+nothing heavy (no onnxruntime, no torch) until a stage is checked or opened.
+"""
 from __future__ import annotations
 
+import importlib
 import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from mirror.render.stage import RenderStage
+from mirror.render.stage import Availability, RenderStage, StageContext
 
 if TYPE_CHECKING:
     from mirror.settings import Settings
-    from pose import Pose
-    from world import Catalog, Scene
+    from world import Catalog
 
 log = logging.getLogger(__name__)
 
+AUTO = "auto"
 
-class Passthrough:
-    """Returns the camera frame unchanged: the baseline every bench compares against."""
+STAGES: dict[str, str] = {
+    "passthrough": "mirror.render.passthrough:Passthrough",
+    "skeleton": "mirror.render.skeleton:SkeletonRenderer",
+    "composite": "mirror.render.composite:CompositeRenderer",
+    "neural": "mirror.render.neural:NeuralRepaint",
+    "diffusion": "mirror.render.diffusion:DiffusionStage",
+}
 
-    name: ClassVar[str] = "passthrough"
-    needs_pose: ClassVar[bool] = False
-    needs_matte: ClassVar[bool] = False
-    needs_gpu: ClassVar[bool] = False
-    own_thread: ClassVar[bool] = False
-
-    def render(self, image: np.ndarray, pose: "Pose | None", scene: "Scene") -> np.ndarray:
-        return image
-
-    def close(self) -> None:
-        pass
+# What `auto` runs: the first of these chains whose stages all can run here, best first.
+AUTO_CHAINS: tuple[tuple[str, ...], ...] = (
+    ("composite", "diffusion"),
+    ("composite", "neural"),
+    ("composite",),
+)
 
 
-@dataclass
-class StageSet:
+def register(name: str, target: str) -> None:
+    """Add a stage ("module:Class") under `name`, e.g. from a plug-in or a test."""
+    STAGES[name] = target
+
+
+def stage_class(name: str) -> type[RenderStage]:
+    try:
+        target = STAGES[name]
+    except KeyError:
+        raise ValueError(f"unknown render stage {name!r}: choose from {sorted(STAGES)} or {AUTO!r}") from None
+    module, _, attribute = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attribute)
+    except AttributeError:
+        raise ImportError(f"{module} has no {attribute}") from None
+
+
+def check(name: str, settings: "Settings") -> Availability:
+    """Whether stage `name` can run on this machine with these settings, and if not, why."""
+    try:
+        cls = stage_class(name)
+    except ImportError as exc:  # an optional extra (torch, diffusers) is not installed
+        return Availability.no(f"cannot import it ({exc}); install the extra it needs")
+    try:
+        return cls.available(settings)
+    except Exception as exc:  # a broken install must be one sentence, not a crash at start-up
+        log.exception("checking stage %s", name)
+        return Availability.no(f"its check failed: {exc}")
+
+
+def _optional(name: str) -> bool:
+    try:
+        return stage_class(name).needs.gpu
+    except ImportError:
+        return True
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """The start-up decision: which stages run, and why each one that was asked for does not.
+    The log, /healthz, the page's notice, `mirror stages` and `mirror snapshot` all read this."""
+
+    requested: tuple[str, ...]
+    stages: tuple[str, ...]  # what runs, in order
+    availability: dict[str, Availability]  # every stage that was checked
+
+    @classmethod
+    def decide(cls, settings: "Settings") -> "StagePlan":
+        requested = settings.stages
+        checked: dict[str, Availability] = {}
+
+        def ok(name: str) -> bool:
+            if name not in checked:
+                checked[name] = check(name, settings)
+            return checked[name].ok
+
+        if requested == (AUTO,):
+            chain = next(c for c in AUTO_CHAINS if all(ok(name) for name in c))
+            return cls(requested, chain, checked)
+        stages = tuple(name for name in requested if ok(name))
+        return cls(requested, stages, checked)
+
+    @property
+    def notices(self) -> list[str]:
+        """One sentence for the page per stage that was asked for and does not run. Under `auto`,
+        a stage that needs a GPU (or an extra that is not installed) is expected to be missing on
+        most machines and is only logged."""
+        if self.requested == (AUTO,):
+            missing = [name for name, a in self.availability.items() if not a.ok and not _optional(name)]
+        else:
+            missing = [name for name in self.requested if not self.availability[name].ok]
+        return [f"The {name} stage is off: {self.availability[name].reason} Showing "
+                f"{' + '.join(self.stages) or 'the camera'} instead." for name in missing]
+
+    def log(self) -> None:
+        """Once, at start-up: an error per stage that was asked for and does not run."""
+        for notice in self.notices:
+            log.error(notice)
+        for name, availability in self.availability.items():
+            if not availability.ok:
+                log.info("render stage %s cannot run here: %s", name, availability.reason)
+        log.info("render stages: %s (asked for %s)", " → ".join(self.stages) or "none", ",".join(self.requested))
+
+    def open(self, settings: "Settings", catalog: "Catalog") -> list[RenderStage]:
+        classes = [stage_class(name) for name in self.stages]
+        opened: list[RenderStage] = []
+        try:
+            for cls in classes:
+                others = frozenset().union(*(c.provides for c in classes if c is not cls))
+                opened.append(cls.open(StageContext(settings, catalog, others)))
+        except BaseException:
+            for stage in opened:
+                stage.close()
+            raise
+        return opened
+
+
+@dataclass(frozen=True)
+class OpenedStages:
     stages: list[RenderStage]
-    # Sentences for the page when a requested stage could not run (e.g. a missing model).
-    notices: list[str] = field(default_factory=list)
+    notices: list[str]
 
 
-def neural_off_notice(error: str) -> str:
-    """The page's sentence when the neural repaint cannot run."""
-    return f"Neural repaint is off: {error} Showing the composite renderer only."
-
-
-def build_stages(settings: "Settings", catalog: "Catalog") -> StageSet:
-    stages: list[RenderStage] = []
-    notices: list[str] = []
-    neural = None
-    if "neural" in settings.stages:
-        from mirror.render.neural import NeuralRepaint
-
-        neural, error = NeuralRepaint.try_create(settings, catalog)
-        if neural is None:
-            notices.append(neural_off_notice(error))
-            log.warning("neural repaint unavailable: %s", error)
-    for name in settings.stages:
-        if name == "passthrough":
-            stages.append(Passthrough())
-        elif name == "skeleton":
-            from mirror.render.skeleton import SkeletonRenderer
-
-            stages.append(SkeletonRenderer())
-        elif name == "composite":
-            from mirror.render.composite import CompositeRenderer
-
-            stages.append(CompositeRenderer(catalog, neural_available=neural is not None))
-        elif name == "neural" and neural is not None:
-            stages.append(neural)
-    return StageSet(stages, notices)
+def open_stages(settings: "Settings", catalog: "Catalog") -> OpenedStages:
+    """Decide and open in one call, for tools that run stages outside a server (benches, stills)."""
+    plan = StagePlan.decide(settings)
+    return OpenedStages(plan.open(settings, catalog), plan.notices)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 import cv2
 import numpy as np
 
+from mirror.render.stage import Needs, StageBase
 from pose.landmarks import BONES
 
 if TYPE_CHECKING:
@@ -21,12 +22,9 @@ BONE_RGB = (60, 230, 120)
 JOINT_RGB = (255, 255, 255)
 
 
-class SkeletonRenderer:
+class SkeletonRenderer(StageBase):
     name: ClassVar[str] = "skeleton"
-    needs_pose: ClassVar[bool] = True
-    needs_matte: ClassVar[bool] = False
-    needs_gpu: ClassVar[bool] = False
-    own_thread: ClassVar[bool] = False
+    needs: ClassVar[Needs] = Needs(pose=True)
 
     def render(self, image: np.ndarray, pose: "Pose | None", scene: "Scene") -> np.ndarray:
         out = image.copy()
@@ -42,6 +40,3 @@ class SkeletonRenderer:
             if v >= VISIBLE:
                 cv2.circle(out, (int(x), int(y)), thickness + 1, JOINT_RGB, -1, cv2.LINE_AA)
         return out
-
-    def close(self) -> None:
-        pass

@@ -1,34 +1,112 @@
 """The one interface every render stage implements.
 
 A stage takes the frame's pixels, the pose of that frame and the scene snapshot, and returns pixels.
-It declares what it needs so the pipeline computes only that (pose? matte? GPU?). The pipeline times
-every call and exports the timing per stage; a stage that raises on one frame is logged, counted
-and skipped for that frame.
+It declares what it needs (pose? matte? a GPU? weights?) so the pipeline computes only that, and
+answers once, at start-up, whether it can run on this machine and, if not, why (`available`). It
+is opened once per session with a `StageContext`, fed frames, and closed. The pipeline times every
+call and exports the timing per stage (plus the stage's own steps from `timings()`); a stage that
+raises on one frame is logged, counted and skipped for that frame.
+
+No stage knows which stage follows it: what the *other* stages of a run do is given to it as
+capabilities (`StageContext.provided`), e.g. "neural_style" (a later stage repaints styles that
+have a neural preset), so the composite leaves its own filter off for those.
 
 Pixels are always RGB, uint8, (H, W, 3), C-contiguous. A stage may return its input array
 unchanged or a new/reused buffer it owns; callers never mutate what a stage returned.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from mirror.settings import Settings
     from pose import Pose
-    from world import Scene
+    from world import Catalog, Scene
+
+# Capabilities a stage can provide to the others of its run.
+NEURAL_STYLE = "neural_style"  # repaints the styles that name a neural preset
+PROMPT_STYLE = "prompt_style"  # paints every style itself, from the scene's prompt
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a stage needs from the pipeline and from the machine."""
+
+    pose: bool = False
+    matte: bool = False
+    gpu: bool = False
+    weights: bool = False
+
+    def describe(self) -> str:
+        return ", ".join(name for name in ("pose", "matte", "gpu", "weights") if getattr(self, name)) or "-"
+
+
+@dataclass(frozen=True)
+class Availability:
+    ok: bool
+    reason: str = ""  # when not ok: one sentence that names the fix
+
+    @classmethod
+    def yes(cls) -> "Availability":
+        return cls(True)
+
+    @classmethod
+    def no(cls, reason: str) -> "Availability":
+        return cls(False, reason)
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """What a stage is opened with."""
+
+    settings: "Settings"
+    catalog: "Catalog"
+    provided: frozenset[str] = frozenset()  # capabilities the *other* stages of this run provide
 
 
 @runtime_checkable
 class RenderStage(Protocol):
     name: ClassVar[str]
-    needs_pose: ClassVar[bool]
-    needs_matte: ClassVar[bool]
-    needs_gpu: ClassVar[bool]
+    needs: ClassVar[Needs]
     # True: the pipeline gives this stage its own worker thread, so the stages before it can work
     # on frame N+1 while this one works on frame N (latest-frame slot in between, never a queue).
     own_thread: ClassVar[bool]
+    provides: ClassVar[frozenset[str]]
+
+    @classmethod
+    def available(cls, settings: "Settings") -> Availability: ...
+
+    @classmethod
+    def open(cls, context: StageContext) -> "RenderStage": ...
 
     def render(self, image: np.ndarray, pose: "Pose | None", scene: "Scene") -> np.ndarray: ...
 
+    def timings(self) -> dict[str, float]: ...  # the last frame's own steps, seconds
+
     def close(self) -> None: ...
+
+
+class StageBase:
+    """The interface's defaults, for stages to inherit: runs on any machine, opens without
+    arguments, reports no steps of its own, holds nothing to close."""
+
+    needs: ClassVar[Needs] = Needs()
+    own_thread: ClassVar[bool] = False
+    provides: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def available(cls, settings: "Settings") -> Availability:
+        return Availability.yes()
+
+    @classmethod
+    def open(cls, context: StageContext):
+        return cls()
+
+    def timings(self) -> dict[str, float]:
+        return {}
+
+    def close(self) -> None:
+        pass

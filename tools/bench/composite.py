@@ -18,7 +18,8 @@ import numpy as np
 
 from tools.bench.report import percentile_ms, print_table, ratio
 from mirror.settings import Settings
-from mirror.render.registry import Passthrough, build_stages
+from mirror.render.passthrough import Passthrough
+from mirror.render.registry import open_stages
 from tools.testclip import clip_frames
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     rows.append(["passthrough", base["fps"], base["p50"], base["p95"]])
     rows.append(["pose + matte only", pose_fps, percentile_ms(pose_times, 50), percentile_ms(pose_times, 95)])
 
-    built = build_stages(settings, catalog)
+    built = open_stages(settings, catalog)
     for notice in built.notices:
         print("note:", notice)
     try:
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             rows.append([f"full, pose every {every}", full["fps"], full["p50"], full["p95"]])
         piped = _time_pipelined(built.stages, frames, scene, PoseEstimator)
         rows.append(["pose ∥ render (2 threads), pose every 1", piped["fps"], piped["p50"], piped["p95"]])
-        stage_timings = {s.name: dict(getattr(s, "timings", {})) for s in built.stages}
+        stage_timings = {s.name: dict(s.timings()) for s in built.stages}
     finally:
         for stage in built.stages:
             stage.close()

@@ -76,9 +76,9 @@ def step_timings(settings, catalog, scene, frames: list[np.ndarray]) -> dict[str
         for i, frame in enumerate(frames):
             stage.render(frame, None, scene)
             if i >= 3:  # warm-up: onnxruntime plans its buffers on the first runs
-                for step, seconds in stage.timings.items():
+                for step, seconds in stage.timings().items():
                     samples.setdefault(step, []).append(seconds)
-                samples.setdefault("total", []).append(sum(stage.timings.values()))
+                samples.setdefault("total", []).append(sum(stage.timings().values()))
     finally:
         stage.close()
     return {step: percentile_ms(values, 50) for step, values in samples.items()}
@@ -122,7 +122,7 @@ def print_whole_frame(settings, catalog, scene, frames: list[np.ndarray], second
     """The whole mirror frame as the session runs it (pose + composite on one thread, the neural
     repaint on its own), against the composite alone in the same pipeline, camera at 30 and 60 fps
     (60: the upstream thread runs flat out and competes hardest with the repaint)."""
-    from mirror.render.registry import build_stages
+    from mirror.render.registry import open_stages
     from pose.estimator import PoseEstimator
 
     rows = []
@@ -133,7 +133,7 @@ def print_whole_frame(settings, catalog, scene, frames: list[np.ndarray], second
             (60, ("composite",), settings), (60, ("composite", "neural"), settings)]
     base = {}
     for camera_fps, stage_names, run_settings in runs:
-        built = build_stages(run_settings.replace(stages=stage_names), catalog)
+        built = open_stages(run_settings.replace(stages=stage_names), catalog)
         rate = pipeline_rate(built.stages, scene, frames, PoseEstimator, settings.pose_every,
                              seconds=seconds, camera_fps=camera_fps, pose_thread=settings.pose_thread)
         base.setdefault(camera_fps, rate["fps"])

@@ -16,7 +16,7 @@ import av
 from tools.bench.report import percentile_ms, print_table, ratio
 from mirror.pipeline import FramePipeline
 from mirror.settings import Settings
-from mirror.render.registry import build_stages
+from mirror.render.registry import open_stages
 from tools.testclip import clip_frames
 
 DEFAULT_SETS = ("passthrough", "skeleton", "composite", "composite,neural")
@@ -54,10 +54,10 @@ def run(args: argparse.Namespace) -> int:
             runs.append((stage_set, stages, mode))
     for stage_set, stages, mode in runs:
         settings = base.replace(stages=stages)
-        built = build_stages(settings, catalog)
+        built = open_stages(settings, catalog)
         for notice in built.notices:
             print("note:", notice)
-        uses_pose = any(s.needs_pose or s.needs_matte for s in built.stages)
+        uses_pose = any(s.needs.pose or s.needs.matte for s in built.stages)
         label = f"{stage_set}, pose {mode}" if uses_pose else stage_set
         pipeline = FramePipeline(built.stages, lambda: scene, size=(settings.width, settings.height),
                                  pose_factory=PoseEstimator, pose_every=settings.pose_every,

@@ -142,7 +142,7 @@ def _frames_while_transcribing(transcriber, settings: Settings, seconds: float =
     """The mirror's frame path (default stages, camera at 30 fps) alone, and while whisper
     transcribes back to back on its own thread (someone talking without pause: the worst case)."""
     from tools.bench.neural import pipeline_rate
-    from mirror.render.registry import build_stages
+    from mirror.render.registry import open_stages
     from tools.testclip import clip_frames
     from pose.estimator import PoseEstimator
     from world import Catalog, Interpreter, Scene
@@ -166,7 +166,7 @@ def _frames_while_transcribing(transcriber, settings: Settings, seconds: float =
         worker = threading.Thread(target=talk, name="speech-bench") if talking else None
         if worker:
             worker.start()
-        built = build_stages(settings, catalog)
+        built = open_stages(settings, catalog)
         try:
             rate = pipeline_rate(built.stages, scene, frames, PoseEstimator, settings.pose_every, seconds=seconds,
                                  camera_fps=30.0, pose_thread=settings.pose_thread)

@@ -62,33 +62,30 @@ def run(args: argparse.Namespace) -> int:
     catalog = Catalog.load()
     photo = _load_photo(args.photo)
     snapshot = Snapshotter(catalog, photo)
-    try:
-        if args.gallery:
-            written = write_gallery(snapshot, catalog, args.gallery, width=args.width or 320)
-            for path in written:
-                print(path)
-            return 0
-        if not args.out:
-            print("mirror snapshot: give an output PNG path or --gallery DIR")
-            return 2
-        scene = Scene.from_json(args.scene.read_text()) if args.scene else Scene.empty()
-        changes = {}
-        if args.theme:
-            changes["theme"] = None if args.theme == "none" else args.theme
-        if args.style:
-            changes["style"] = None if args.style == "none" else args.style
-        if args.strength is not None:
-            changes["style_strength"] = args.strength
-        if args.prop:
-            changes["props"] = tuple(scene.props) + tuple(_prop(catalog, spec) for spec in args.prop)
-        if changes:
-            scene = scene.edit(**changes)
-        image = snapshot.render(scene)
-        save_png(image, Path(args.out), args.width)
-        print(args.out)
+    if args.gallery:
+        written = write_gallery(snapshot, catalog, args.gallery, width=args.width or 320)
+        for path in written:
+            print(path)
         return 0
-    finally:
-        snapshot.close()
+    if not args.out:
+        print("mirror snapshot: give an output PNG path or --gallery DIR")
+        return 2
+    scene = Scene.from_json(args.scene.read_text()) if args.scene else Scene.empty()
+    changes = {}
+    if args.theme:
+        changes["theme"] = None if args.theme == "none" else args.theme
+    if args.style:
+        changes["style"] = None if args.style == "none" else args.style
+    if args.strength is not None:
+        changes["style_strength"] = args.strength
+    if args.prop:
+        changes["props"] = tuple(scene.props) + tuple(_prop(catalog, spec) for spec in args.prop)
+    if changes:
+        scene = scene.edit(**changes)
+    image = snapshot.render(scene)
+    save_png(image, Path(args.out), args.width)
+    print(args.out)
+    return 0
 
 
 def _prop(catalog, spec: str):
@@ -130,7 +127,6 @@ class Snapshotter:
     """Pose once per photo, then one composite render per scene."""
 
     def __init__(self, catalog, photo: np.ndarray) -> None:
-        from mirror.render.composite import CompositeRenderer
         from pose.estimator import PoseEstimator
 
         self.catalog = catalog
@@ -142,37 +138,38 @@ class Snapshotter:
                 self.pose = estimator.estimate(self.frame, i / 30.0)
         finally:
             estimator.close()
-        from mirror.render.neural import NeuralRepaint
+        from mirror.render.registry import StagePlan
         from mirror.settings import Settings
 
+        # The same start-up decision the server makes: the neural repaint only where it can run here.
         settings = Settings.load()
-        self.neural_error = None
-        self._neural_factory = None
-        if "neural" in settings.stages:
-            probe, self.neural_error = NeuralRepaint.try_create(settings, catalog)
-            if probe is not None:
-                # A clock a second ahead per call: the style's fade-in is over by the second call.
-                self._neural_factory = lambda: NeuralRepaint(settings, catalog, clock=itertools.count().__next__)
-        self._renderer_factory = lambda neural: CompositeRenderer(
-            catalog, neural_available=neural, clock=lambda: 1.5, smoothing=False)
+        plan = StagePlan.decide(settings.replace(stages=("composite", "neural")))
+        for notice in plan.notices:
+            log.warning(notice)
+        self.neural = "neural" in plan.stages
+        self._settings = settings
 
     def render(self, scene, *, neural: bool = True) -> np.ndarray:
         """The composite, then the neural repaint where the style has a preset (unless neural=False:
         the composite's own filter then draws every style)."""
-        neural = neural and self._neural_factory is not None
-        renderer = self._renderer_factory(neural)  # fresh: no crossfade from the previous scene
+        from mirror.render.composite import CompositeRenderer
+        from mirror.render.neural import NeuralRepaint
+        from mirror.render.stage import NEURAL_STYLE
+
+        neural = neural and self.neural
+        # Fresh each time: no crossfade from the previous scene, props placed exactly.
+        renderer = CompositeRenderer(self.catalog, provided=frozenset({NEURAL_STYLE}) if neural else frozenset(),
+                                     clock=lambda: 1.5, smoothing=False)
         try:
             image = renderer.render(self.frame, self.pose, scene)
         finally:
             renderer.close()
         if neural:
-            neural = self._neural_factory()
-            neural.render(image, self.pose, scene)
-            image = neural.render(image, self.pose, scene)
+            # A clock a second ahead per call: the style's fade-in is over by the second call.
+            repaint = NeuralRepaint(self._settings, self.catalog, clock=itertools.count().__next__)
+            repaint.render(image, self.pose, scene)
+            image = repaint.render(image, self.pose, scene)
         return image
-
-    def close(self) -> None:
-        pass
 
 
 def save_png(image: np.ndarray, path: Path, width: int = 0) -> None:
@@ -208,7 +205,7 @@ def write_gallery(snapshot: Snapshotter, catalog, folder: Path, width: int = 320
         if style in catalog.styles:
             shot(f"style_{style}", neural=False, style=style, theme="outer_space" if style == "neon" else None,
                  props=(_prop(catalog, "crown"),))
-    if snapshot._neural_factory is not None:
+    if snapshot.neural:
         for style in (s for s in catalog.styles.values() if s.neural):
             shot(f"scene_neural_{style.id}", style=style.id, theme="game_of_thrones",
                  props=(_prop(catalog, "crown"), _prop(catalog, "sword")))

@@ -1,8 +1,8 @@
 """CompositeRenderer: the embedded default mirror, real time on 2 CPU cores.
 
 Per frame:  backdrop (theme, crossfading on change) → props behind the person → the person, cut
-out with the feathered matte → props in front → the style filter (when the neural stage will not
-repaint the frame instead). With no theme and no prop behind, the camera background stays and
+out with the feathered matte → props in front → the style filter (unless another stage of the run
+paints that style instead: `StageContext.provided`). With no theme and no prop behind, the camera background stays and
 nothing is cut out.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from mirror.render.composite.cutout import PersonCutout
 from mirror.render.composite.filters import FilterBank
 from mirror.render.composite.placements import PlacementTracker
 from mirror.render.composite.props import SpriteCache, draw_sprite
+from mirror.render.stage import NEURAL_STYLE, PROMPT_STYLE, Needs, StageBase, StageContext
 
 if TYPE_CHECKING:
     from pose import Pose
@@ -31,19 +32,18 @@ log = logging.getLogger(__name__)
 CROSSFADE_S = 0.5  # theme changes blend over this long: a cut feels like a glitch, longer feels slow
 
 
-class CompositeRenderer:
+class CompositeRenderer(StageBase):
     name: ClassVar[str] = "composite"
-    needs_pose: ClassVar[bool] = True
-    needs_matte: ClassVar[bool] = True
-    needs_gpu: ClassVar[bool] = False
-    own_thread: ClassVar[bool] = False
+    needs: ClassVar[Needs] = Needs(pose=True, matte=True)
 
-    def __init__(self, catalog: "Catalog", *, neural_available: bool = False,
+    def __init__(self, catalog: "Catalog", *, provided: frozenset[str] = frozenset(),
                  clock: Callable[[], float] = time.monotonic, smoothing: bool = True) -> None:
-        """clock: seconds, monotonic; animations, crossfades and smoothing run on it (tests pass a
-        fake one). smoothing=False places props exactly where layout says (stills, tests)."""
+        """provided: what the other stages of the run paint (NEURAL_STYLE, PROMPT_STYLE): those
+        styles are left to them. clock: seconds, monotonic; animations, crossfades and smoothing
+        run on it (tests pass a fake one). smoothing=False places props exactly where layout says
+        (stills, tests)."""
         self.catalog = catalog
-        self.neural_available = neural_available
+        self.provided = provided
         self._clock = clock
         self._t0 = clock()
         self._backdrops: OrderedDict[tuple[str, int, int], Backdrop] = OrderedDict()
@@ -58,15 +58,21 @@ class CompositeRenderer:
         self._bg: np.ndarray | None = None  # reused background buffer
         # The placements drawn on the last frame (after smoothing), for tests and debugging.
         self.last_placements: list[Placement] = []
-        # Seconds spent per step on the last frame.
-        self.timings: dict[str, float] = {}
+        self._timings: dict[str, float] = {}  # seconds per step, last frame
+
+    @classmethod
+    def open(cls, context: StageContext) -> "CompositeRenderer":
+        return cls(context.catalog, provided=context.provided)
+
+    def timings(self) -> dict[str, float]:
+        return self._timings
 
     # ------------------------------------------------------------------ the frame
     def render(self, image: np.ndarray, pose: "Pose | None", scene: "Scene") -> np.ndarray:
         now = self._clock()
         t = now - self._t0
         h, w = image.shape[:2]
-        timings = self.timings
+        timings = self._timings
         timings.clear()
         t_start = time.perf_counter()
 
@@ -81,7 +87,7 @@ class CompositeRenderer:
         timings["backdrop"] = t_backdrop - t_layout
 
         filter_id = self._filter_for(scene)
-        strength = float(getattr(scene, "style_strength", 1.0))
+        strength = scene.style_strength
         person = image
         if filter_id is not None and not self._filters.whole_frame(filter_id):
             person = self._filters.apply(filter_id, image, t, strength)
@@ -123,7 +129,7 @@ class CompositeRenderer:
 
     # ------------------------------------------------------------------ steps
     def _place(self, pose: "Pose | None", scene: "Scene", w: int, h: int, now: float) -> list[Placement]:
-        props = tuple(getattr(scene, "props", ()))
+        props = scene.props
         self._tracker.forget(len(props))
         raw = []
         if props and pose is not None and pose.found:
@@ -168,14 +174,14 @@ class CompositeRenderer:
 
     def _backdrop_id(self, theme: str) -> str:
         entry = self.catalog.themes.get(theme) if self.catalog is not None else None
-        return getattr(entry, "backdrop", None) or theme
+        return entry.backdrop if entry is not None else theme
 
     def _draw(self, canvas: np.ndarray, p: Placement) -> None:
         sprite, art = self._sprites.get(p.asset, p.color_rgb, p.height_px)
         draw_sprite(canvas, sprite, art, p.x, p.y, p.angle_deg, p.height_px, p.opacity)
 
     def _filter_for(self, scene: "Scene") -> str | None:
-        style_id = getattr(scene, "style", None)
+        style_id = scene.style
         if not style_id:
             return None
         style = self.catalog.styles.get(style_id) if self.catalog is not None else None
@@ -184,11 +190,11 @@ class CompositeRenderer:
             from mirror.render.composite.filters import FILTERS
 
             return style_id if style_id in FILTERS else None
-        filter_id = getattr(style, "filter", None)
+        filter_id = style.filter
         if not filter_id:
             return None
-        if getattr(style, "neural", None) and self.neural_available:
-            return None  # the neural stage repaints this frame after us
+        if PROMPT_STYLE in self.provided or (style.neural and NEURAL_STYLE in self.provided):
+            return None  # another stage of this run paints the style
         return filter_id
 
     def _buffer(self, like: np.ndarray) -> np.ndarray:

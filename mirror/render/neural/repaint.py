@@ -23,6 +23,7 @@ from mirror.render.neural.models import NUM_LEARNED, NeuralModelError, StyleNetw
 from mirror.render.neural.presets import Presets
 from mirror.render.neural.stabilizer import Stabilizer
 from mirror.render.neural.upscale import GuidedUpsampler
+from mirror.render.stage import NEURAL_STYLE, Availability, Needs, StageBase, StageContext
 
 if TYPE_CHECKING:
     from mirror.settings import Settings
@@ -33,12 +34,11 @@ if TYPE_CHECKING:
 BLEND_S = 0.5  # style changes cross over this long: a jump looks like a glitch
 
 
-class NeuralRepaint:
+class NeuralRepaint(StageBase):
     name: ClassVar[str] = "neural"
-    needs_pose: ClassVar[bool] = False
-    needs_matte: ClassVar[bool] = False
-    needs_gpu: ClassVar[bool] = False
+    needs: ClassVar[Needs] = Needs(weights=True)
     own_thread: ClassVar[bool] = True
+    provides: ClassVar[frozenset[str]] = frozenset({NEURAL_STYLE})
 
     def __init__(self, settings: "Settings", catalog: "Catalog", *, presets: Presets | None = None,
                  network: StyleNetwork | None = None, clock: Callable[[], float] = time.monotonic) -> None:
@@ -69,16 +69,23 @@ class NeuralRepaint:
         self._since = -np.inf
         self._target: str | None = None
         self._last_weights = self._from_w
-        self.timings: dict[str, float] = {}  # step → seconds, last painted frame (for benches)
+        self._timings: dict[str, float] = {}  # step → seconds, last painted frame
 
     @classmethod
-    def try_create(cls, settings: "Settings", catalog: "Catalog") -> tuple["NeuralRepaint | None", str | None]:
-        """The stage, or None and one sentence for the page when the model cannot be used (the
-        caller logs it: once at server start-up, see mirror/services.py)."""
+    def available(cls, settings: "Settings") -> Availability:
+        """Load the network once (at start-up): a missing or broken model is one clear sentence."""
         try:
-            return cls(settings, catalog), None
+            StyleNetwork(threads=settings.neural_threads)
         except (NeuralModelError, OSError, ValueError) as exc:
-            return None, str(exc)
+            return Availability.no(str(exc))
+        return Availability.yes()
+
+    @classmethod
+    def open(cls, context: StageContext) -> "NeuralRepaint":
+        return cls(context.settings, context.catalog)
+
+    def timings(self) -> dict[str, float]:
+        return self._timings
 
     def preset_for(self, scene: "Scene") -> str | None:
         style = self._catalog.styles.get(scene.style) if scene.style else None
@@ -115,7 +122,7 @@ class NeuralRepaint:
         if strength < 1.0:
             cv2.addWeighted(painted, strength, image, 1.0 - strength, 0.0, dst=painted)
         t4 = time.perf_counter()
-        self.timings = {"downscale": t1 - t0, "network": t2 - t1, "upscale": t3 - t2, "stabilise+mix": t4 - t3}
+        self._timings = {"downscale": t1 - t0, "network": t2 - t1, "upscale": t3 - t2, "stabilise+mix": t4 - t3}
         return painted
 
     def _output_buffer(self, shape: tuple[int, ...]) -> np.ndarray:
