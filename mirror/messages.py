@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 PROTOCOL_VERSION = 1
-MAX_MESSAGE_BYTES = 4096  # a typed command or a stats report; anything bigger is garbage
+MAX_MESSAGE_BYTES = 4096  # a typed command or a ping; anything bigger is garbage
 MAX_SDP_CHARS = 32_000  # a browser offer with audio + video + data is ~5 KB
 
 
@@ -44,16 +44,7 @@ class PingMessage(_Strict):
     t: float
 
 
-class ClientStatsMessage(_Strict):
-    """What the page measured (shown back in logs/metrics)."""
-
-    v: Literal[1] = 1
-    type: Literal["client_stats"]
-    fps: float = Field(ge=0, le=1000)
-    glass_to_glass_ms: float | None = Field(default=None, ge=0, le=60_000)
-
-
-ClientMessage = Annotated[Union[CommandMessage, PingMessage, ClientStatsMessage], Field(discriminator="type")]
+ClientMessage = Annotated[Union[CommandMessage, PingMessage], Field(discriminator="type")]
 _client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
 
@@ -61,7 +52,7 @@ class BadMessage(ValueError):
     """A data-channel message we refuse; the text goes back to the page as an error event."""
 
 
-def parse_client_message(raw: str | bytes) -> CommandMessage | PingMessage | ClientStatsMessage:
+def parse_client_message(raw: str | bytes) -> CommandMessage | PingMessage:
     if isinstance(raw, bytes):
         if len(raw) > MAX_MESSAGE_BYTES:
             raise BadMessage(f"message too large ({len(raw)} bytes; limit {MAX_MESSAGE_BYTES})")

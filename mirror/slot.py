@@ -68,10 +68,6 @@ class LatestSlot(Generic[T]):
                 self._async_waiters.append((loop, event))
             await event.wait()
 
-    def peek(self) -> T | None:
-        with self._cond:
-            return self._item if self._has_item else None
-
     def close(self) -> None:
         with self._cond:
             self._closed = True

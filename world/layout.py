@@ -1,7 +1,8 @@
 """Where each prop goes on the body in one frame: scene + keypoints → placements to draw.
 
 Pure numpy on plain data (the 33 MediaPipe landmarks as a (33, 3) array of x_px, y_px,
-visibility), so world/ needs nothing from pose/. Conventions for a Placement:
+visibility); the landmark indices are pose/'s (`pose.landmarks.Landmark`, plain data, no media
+library). Conventions for a Placement:
 - the artwork's pivot (e.g. a sword's grip) goes at (x, y) in pixels;
 - its "up" axis is rotated `angle_deg` clockwise from image-up (image y grows downward);
 - it is drawn `height_px` tall; `layer` says in front of or behind the person.
@@ -15,17 +16,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pose.landmarks import Landmark as L
+
 if TYPE_CHECKING:
     from world.catalog import Catalog
     from world.scene import Scene
 
 VISIBLE = 0.5
-
-# MediaPipe Pose landmark indices (the person's own left/right).
-NOSE, L_EYE, R_EYE, L_EAR, R_EAR, MOUTH_L, MOUTH_R = 0, 2, 5, 7, 8, 9, 10
-L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = 11, 12, 13, 14, 15, 16
-L_PINKY, R_PINKY, L_INDEX, R_INDEX = 17, 18, 19, 20
-L_HIP, R_HIP, L_ANKLE, R_ANKLE = 23, 24, 27, 28
 
 
 @dataclass(frozen=True)
@@ -87,28 +84,28 @@ class _Body:
 
     def scale(self) -> float | None:
         """Body size in pixels: the shoulder width, or an estimate from the head when shoulders are out."""
-        if self.ok(L_SHOULDER, R_SHOULDER):
-            width = float(np.linalg.norm(self.p(L_SHOULDER) - self.p(R_SHOULDER)))
+        if self.ok(L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+            width = float(np.linalg.norm(self.p(L.LEFT_SHOULDER) - self.p(L.RIGHT_SHOULDER)))
             if width > 1:
                 return width
-        if self.ok(L_EAR, R_EAR):
-            return 2.2 * float(np.linalg.norm(self.p(L_EAR) - self.p(R_EAR)))
-        if self.ok(L_EYE, R_EYE):
-            return 5.0 * float(np.linalg.norm(self.p(L_EYE) - self.p(R_EYE)))
+        if self.ok(L.LEFT_EAR, L.RIGHT_EAR):
+            return 2.2 * float(np.linalg.norm(self.p(L.LEFT_EAR) - self.p(L.RIGHT_EAR)))
+        if self.ok(L.LEFT_EYE, L.RIGHT_EYE):
+            return 5.0 * float(np.linalg.norm(self.p(L.LEFT_EYE) - self.p(L.RIGHT_EYE)))
         return None
 
     def head_up(self) -> np.ndarray:
         """From the mouth to the eyes: 'up' for anything worn on the head."""
-        if self.ok(L_EYE, R_EYE, MOUTH_L, MOUTH_R):
-            return _unit(self.mid(L_EYE, R_EYE) - self.mid(MOUTH_L, MOUTH_R))
+        if self.ok(L.LEFT_EYE, L.RIGHT_EYE, L.MOUTH_LEFT, L.MOUTH_RIGHT):
+            return _unit(self.mid(L.LEFT_EYE, L.RIGHT_EYE) - self.mid(L.MOUTH_LEFT, L.MOUTH_RIGHT))
         return self.torso_up()
 
     def torso_up(self) -> np.ndarray:
-        if self.ok(L_SHOULDER, R_SHOULDER, L_HIP, R_HIP):
-            return _unit(self.mid(L_SHOULDER, R_SHOULDER) - self.mid(L_HIP, R_HIP))
-        if self.ok(L_SHOULDER, R_SHOULDER):
+        if self.ok(L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP):
+            return _unit(self.mid(L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - self.mid(L.LEFT_HIP, L.RIGHT_HIP))
+        if self.ok(L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
             # Perpendicular to the shoulder line, pointing up the image.
-            across = self.p(L_SHOULDER) - self.p(R_SHOULDER)
+            across = self.p(L.LEFT_SHOULDER) - self.p(L.RIGHT_SHOULDER)
             up = _unit(np.array([across[1], -across[0]]))
             return up if up[1] <= 0 else -up
         return np.array([0.0, -1.0])
@@ -116,7 +113,7 @@ class _Body:
     def anchor(self, name: str, scale: float) -> _Anchor | None:
         if name in ("right_hand", "left_hand"):
             wrist, elbow, index, pinky = (
-                (R_WRIST, R_ELBOW, R_INDEX, R_PINKY) if name == "right_hand" else (L_WRIST, L_ELBOW, L_INDEX, L_PINKY)
+                (L.RIGHT_WRIST, L.RIGHT_ELBOW, L.RIGHT_INDEX, L.RIGHT_PINKY) if name == "right_hand" else (L.LEFT_WRIST, L.LEFT_ELBOW, L.LEFT_INDEX, L.LEFT_PINKY)
             )
             if not self.ok(wrist):
                 return None
@@ -129,33 +126,33 @@ class _Body:
             up = np.array([up[0], -abs(up[1])])
             return _Anchor(point[0], point[1], tuple(up))
         if name in ("head", "face"):
-            if not self.ok(L_EYE, R_EYE):
+            if not self.ok(L.LEFT_EYE, L.RIGHT_EYE):
                 return None
             up = self.head_up()
-            eyes = self.mid(L_EYE, R_EYE)
+            eyes = self.mid(L.LEFT_EYE, L.RIGHT_EYE)
             if name == "face":
                 return _Anchor(eyes[0], eyes[1], tuple(up))
             # The crown of the head sits about one eye-to-mouth distance above the eyes, scaled by body size.
             top = eyes + up * 0.32 * scale
             return _Anchor(top[0], top[1], tuple(up))
-        if not self.ok(L_SHOULDER, R_SHOULDER):
+        if not self.ok(L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
             return None
-        shoulders = self.mid(L_SHOULDER, R_SHOULDER)
+        shoulders = self.mid(L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
         up = self.torso_up()
         if name == "neck":
             point = shoulders + up * 0.12 * scale
         elif name in ("shoulders", "back"):
             point = shoulders
         elif name == "waist":
-            point = self.mid(L_HIP, R_HIP) if self.ok(L_HIP, R_HIP) else shoulders - up * 1.3 * scale
+            point = self.mid(L.LEFT_HIP, L.RIGHT_HIP) if self.ok(L.LEFT_HIP, L.RIGHT_HIP) else shoulders - up * 1.3 * scale
         elif name == "feet":
-            if not self.ok(L_ANKLE, R_ANKLE):
+            if not self.ok(L.LEFT_ANKLE, L.RIGHT_ANKLE):
                 return None
-            point = self.mid(L_ANKLE, R_ANKLE)
+            point = self.mid(L.LEFT_ANKLE, L.RIGHT_ANKLE)
         elif name == "beside":
             # On the person's left shoulder, a little outward: where a pirate's parrot sits.
-            outward = _unit(self.p(L_SHOULDER) - self.p(R_SHOULDER))
-            point = self.p(L_SHOULDER) + outward * 0.1 * scale
+            outward = _unit(self.p(L.LEFT_SHOULDER) - self.p(L.RIGHT_SHOULDER))
+            point = self.p(L.LEFT_SHOULDER) + outward * 0.1 * scale
         else:
             return None
         return _Anchor(point[0], point[1], tuple(up))
