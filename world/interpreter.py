@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -83,6 +83,47 @@ class _Mention:
     end: int
 
 
+@dataclass(frozen=True)
+class _Said:
+    """What one clause says: the catalog things it names, sizes, where on the body, its own verb."""
+    text: str
+    mentions: tuple[_Mention, ...]
+    sizes: tuple[float, ...]
+    anchor: str | None
+    verb: str | None  # None: the clause inherits the previous one's
+
+    def of(self, group: str) -> list[_Mention]:
+        return [m for m in self.mentions if m.group == group]
+
+    @property
+    def props(self) -> list[_Mention]:
+        return self.of("prop")
+
+    @property
+    def themes(self) -> list[_Mention]:
+        return self.of("theme")
+
+    @property
+    def styles(self) -> list[_Mention]:
+        return self.of("style")
+
+    @property
+    def colors(self) -> list[_Mention]:
+        return self.of("color")
+
+    def with_mention(self, mention: _Mention) -> "_Said":
+        return replace(self, mentions=(*self.mentions, mention))
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What one clause did: the scene after it, the intent a verbless next clause inherits, and
+    what to tell the person."""
+    scene: Scene
+    intent: str | None
+    notes: tuple[str, ...] = ()
+
+
 class Interpreter:
     def __init__(self, catalog: Catalog, embedder: Any = None) -> None:
         self.catalog = catalog
@@ -131,115 +172,151 @@ class Interpreter:
             return edits.redo(scene), ["redo"]
         if _phrase_in(norm, _UNDO) and len(norm.split()) <= 4:
             return edits.undo(scene), ["undo"]
-        notes: list[str] = []
         if _phrase_in(norm, _REMOVE_ALL):
-            scene = edits.clear_props(scene)
-            notes.append("removed everything")
-            return scene, notes
+            return edits.clear_props(scene), ["removed everything"]
         for phrase in self._and_phrases:
             norm = norm.replace(phrase, phrase.replace(" and ", " & "))
+        notes: list[str] = []
         intent: str | None = None
         for clause in re.split(r"\b(?:and then|and|then|also|plus)\b|,", norm):
             clause = clause.strip().replace(" & ", " and ")
             if not clause:
                 continue
-            scene, intent = self._clause(scene, clause, intent, notes)
+            step = self._clause(scene, clause, intent)
+            scene, intent = step.scene, step.intent
+            notes.extend(step.notes)
         return scene, notes
 
-    def _clause(self, scene: Scene, clause: str, intent: str | None, notes: list[str]) -> tuple[Scene, str | None]:
-        mentions = self._mentions(clause)
-        if _NEGATION.search(clause) and not _phrase_in(clause, ("no more",)):
-            # "I don't want the sword any more" about a sword that is there means take it away;
-            # any other negated request ("don't give me a crown") changes nothing.
-            worn = [m for m in mentions if m.group == "prop" and _find_prop(scene, m.id) is not None]
-            if worn and _phrase_in(clause, _UNWANTED):
-                for m in worn:
-                    scene = edits.remove_prop(scene, _find_prop(scene, m.id))
-                    notes.append(f"removed {self.catalog.props[m.id].name}")
-                return scene, "remove"
-            notes.append(f"ignored a negated request: '{clause}'")
-            return scene, "negated"
-        props = [m for m in mentions if m.group == "prop"]
-        themes = [m for m in mentions if m.group == "theme"]
-        styles = [m for m in mentions if m.group == "style"]
-        colors = [m for m in mentions if m.group == "color"]
-        sizes = [_SIZE_WORDS[w] for w in clause.split() if w in _SIZE_WORDS]
-        anchor = self._anchor(clause)
-
-        if _phrase_in(clause, _CLEAR_THEME):
-            return edits.set_theme(scene, None), _noted(notes, "removed the background", "theme")
-        if _phrase_in(clause, _CLEAR_STYLE):
-            return edits.set_style(scene, None), _noted(notes, "back to the normal look", "style")
-        if _phrase_in(clause, _STRONGER) and not props:
-            return edits.change_style_strength(scene, +0.2), _noted(notes, "stronger style", "strength")
-        if _phrase_in(clause, _WEAKER) and not props:
-            return edits.change_style_strength(scene, -0.2), _noted(notes, "subtler style", "strength")
-
-        verb = self._verb(clause) or intent
-        if not props and not themes and not styles and self.embedder is not None:
-            meant = self._meaning(clause, verb)
+    def _clause(self, scene: Scene, text: str, intent: str | None) -> _Step:
+        """One clause: what it says, then the first reading that applies. A clause without its own
+        verb inherits `intent`, the previous clause's."""
+        said = self._parse(text)
+        if _NEGATION.search(text) and not _phrase_in(text, ("no more",)):
+            return self._negated(scene, said)
+        look = self._look_command(scene, said)
+        if look is not None:
+            return look
+        verb = said.verb or intent
+        notes: tuple[str, ...] = ()
+        if not said.props and not said.themes and not said.styles and self.embedder is not None:
+            meant = self._meaning(text, verb)
             if meant is not None:
-                mentions.append(meant)
-                {"prop": props, "theme": themes, "style": styles}[meant.group].append(meant)
-                notes.append(f"understood '{self._object_phrase(clause)}' as {meant.id.replace('_', ' ')}")
+                said = said.with_mention(meant)
+                notes = (f"understood '{self._object_phrase(text)}' as {meant.id.replace('_', ' ')}",)
         if verb == "remove":
-            for m in props:
-                index = _find_prop(scene, m.id)
-                if index is not None:
-                    scene = edits.remove_prop(scene, index)
-                    notes.append(f"removed {self.catalog.props[m.id].name}")
-            for m in themes:
-                if scene.theme == m.id:
-                    scene = edits.set_theme(scene, None)
-                    notes.append("removed the background")
-            for m in styles:
-                if scene.style == m.id:
-                    scene = edits.set_style(scene, None)
-                    notes.append("back to the normal look")
-            if not mentions and re.search(r"\b(it|that|this)\b", clause) and scene.focus is not None:
-                removed = scene.props[scene.focus].kind
-                scene = edits.remove_prop(scene, scene.focus)
-                notes.append(f"removed {self.catalog.props[removed].name}")
-            return scene, "remove"
-        for m in themes:
+            return self._remove(scene, said, notes)
+        scene, looks = self._set_looks(scene, said)
+        notes += looks
+        if said.props:
+            return self._add_or_change_props(scene, said, verb, notes)
+        if (said.colors or said.sizes) and not said.themes and not said.styles and scene.focus is not None:
+            if verb in ("change", "add", None) or intent == "change":
+                return self._change_focus(scene, said, notes)
+        if said.themes or said.styles:
+            return _Step(scene, verb, notes)
+        if _phrase_in(text, _PLACE_CUES):
+            return self._place(scene, said, notes)
+        return self._extra(scene, said, verb, notes)
+
+    # ---- the readings of a clause, each returning what it did ----
+    def _parse(self, text: str) -> _Said:
+        return _Said(text, tuple(self._mentions(text)), tuple(_SIZE_WORDS[w] for w in text.split() if w in _SIZE_WORDS),
+                     self._anchor(text), self._verb(text))
+
+    def _negated(self, scene: Scene, said: _Said) -> _Step:
+        """"I don't want the sword any more" about a sword that is there means take it away; any
+        other negated request ("don't give me a crown") changes nothing."""
+        worn = [m for m in said.mentions if m.group == "prop" and _find_prop(scene, m.id) is not None]
+        if worn and _phrase_in(said.text, _UNWANTED):
+            notes = []
+            for m in worn:
+                scene = edits.remove_prop(scene, _find_prop(scene, m.id))
+                notes.append(f"removed {self.catalog.props[m.id].name}")
+            return _Step(scene, "remove", tuple(notes))
+        return _Step(scene, "negated", (f"ignored a negated request: '{said.text}'",))
+
+    def _look_command(self, scene: Scene, said: _Said) -> _Step | None:
+        """Commands about the whole look: no background, normal look, stronger or subtler style."""
+        text = said.text
+        if _phrase_in(text, _CLEAR_THEME):
+            return _Step(edits.set_theme(scene, None), "theme", ("removed the background",))
+        if _phrase_in(text, _CLEAR_STYLE):
+            return _Step(edits.set_style(scene, None), "style", ("back to the normal look",))
+        if _phrase_in(text, _STRONGER) and not said.props:
+            return _Step(edits.change_style_strength(scene, +0.2), "strength", ("stronger style",))
+        if _phrase_in(text, _WEAKER) and not said.props:
+            return _Step(edits.change_style_strength(scene, -0.2), "strength", ("subtler style",))
+        return None
+
+    def _remove(self, scene: Scene, said: _Said, notes: tuple[str, ...]) -> _Step:
+        removed = list(notes)
+        for m in said.props:
+            index = _find_prop(scene, m.id)
+            if index is not None:
+                scene = edits.remove_prop(scene, index)
+                removed.append(f"removed {self.catalog.props[m.id].name}")
+        for m in said.themes:
+            if scene.theme == m.id:
+                scene = edits.set_theme(scene, None)
+                removed.append("removed the background")
+        for m in said.styles:
+            if scene.style == m.id:
+                scene = edits.set_style(scene, None)
+                removed.append("back to the normal look")
+        if not said.mentions and re.search(r"\b(it|that|this)\b", said.text) and scene.focus is not None:
+            kind = scene.props[scene.focus].kind
+            scene = edits.remove_prop(scene, scene.focus)
+            removed.append(f"removed {self.catalog.props[kind].name}")
+        return _Step(scene, "remove", tuple(removed))
+
+    def _set_looks(self, scene: Scene, said: _Said) -> tuple[Scene, tuple[str, ...]]:
+        notes = []
+        for m in said.themes:
             scene = edits.set_theme(scene, m.id)
             notes.append(f"theme: {self.catalog.themes[m.id].name}")
-        for m in styles:
+        for m in said.styles:
             scene = edits.set_style(scene, m.id)
             notes.append(f"style: {self.catalog.styles[m.id].name}")
-        if props:
-            for m in props:
-                color = _nearest(colors, m, before=True)
-                index = _find_prop(scene, m.id)
-                if verb == "change" and index is not None:
-                    scene = edits.change_prop(scene, index, color=color,
-                                              scale_by=math.prod(sizes) if sizes else None, anchor=anchor)
-                    notes.append(f"changed {self.catalog.props[m.id].name}")
-                else:
-                    scene = edits.add_prop(scene, self.catalog, m.id, anchor=anchor, color=color,
-                                           scale=sizes[0] if sizes else 1.0)
-                    notes.append(f"added {self.catalog.props[m.id].name}")
-            return scene, verb or "add"
-        if (colors or sizes) and not themes and not styles and scene.focus is not None:
-            if verb in ("change", "add", None) or intent == "change":
-                scene = edits.change_prop(scene, scene.focus, color=colors[0].id if colors else None,
-                                          scale_by=math.prod(sizes) if sizes else None)
-                notes.append(f"changed {self.catalog.props[scene.props[scene.focus].kind].name}")
-                return scene, "change"
-        if themes or styles:
-            return scene, verb
-        if _phrase_in(clause, _PLACE_CUES):
-            place = self._object_phrase(clause)
-            if len(place) >= 3 and place not in _COMMON_WORDS:
-                scene = edits.set_place(scene, place)
-                notes.append(f"added 'in {place}' (not a theme I can draw: it goes to the prompt)")
-            return scene, "theme"
-        if verb == "add" and self._verb(clause) == "add":
-            thing = self._unknown_thing(clause)
+        return scene, tuple(notes)
+
+    def _add_or_change_props(self, scene: Scene, said: _Said, verb: str | None, notes: tuple[str, ...]) -> _Step:
+        """Each prop named: changed if asked to change one that is there, else added."""
+        done = list(notes)
+        scale_by = math.prod(said.sizes) if said.sizes else None
+        for m in said.props:
+            color = _nearest(said.colors, m, before=True)
+            index = _find_prop(scene, m.id)
+            if verb == "change" and index is not None:
+                scene = edits.change_prop(scene, index, color=color, scale_by=scale_by, anchor=said.anchor)
+                done.append(f"changed {self.catalog.props[m.id].name}")
+            else:
+                scene = edits.add_prop(scene, self.catalog, m.id, anchor=said.anchor, color=color,
+                                       scale=said.sizes[0] if said.sizes else 1.0)
+                done.append(f"added {self.catalog.props[m.id].name}")
+        return _Step(scene, verb or "add", tuple(done))
+
+    def _change_focus(self, scene: Scene, said: _Said, notes: tuple[str, ...]) -> _Step:
+        """A colour or size with no prop named ("make it blue", "bigger") changes "it": the focus."""
+        scene = edits.change_prop(scene, scene.focus, color=said.colors[0].id if said.colors else None,
+                                  scale_by=math.prod(said.sizes) if said.sizes else None)
+        return _Step(scene, "change", (*notes, f"changed {self.catalog.props[scene.props[scene.focus].kind].name}"))
+
+    def _place(self, scene: Scene, said: _Said, notes: tuple[str, ...]) -> _Step:
+        """A place the catalog has no theme for ("take me to ancient rome") goes to the prompt."""
+        place = self._object_phrase(said.text)
+        if len(place) >= 3 and place not in _COMMON_WORDS:
+            scene = edits.set_place(scene, place)
+            notes += (f"added 'in {place}' (not a theme I can draw: it goes to the prompt)",)
+        return _Step(scene, "theme", notes)
+
+    def _extra(self, scene: Scene, said: _Said, verb: str | None, notes: tuple[str, ...]) -> _Step:
+        """A thing asked for that the catalog does not have goes to the prompt, not the bin."""
+        if verb == "add" and said.verb == "add":
+            thing = self._unknown_thing(said.text)
             if thing:
                 scene = edits.add_extra(scene, thing)
-                notes.append(f"added '{thing}' (not in the catalog: it goes to the prompt)")
-        return scene, verb
+                notes += (f"added '{thing}' (not in the catalog: it goes to the prompt)",)
+        return _Step(scene, verb, notes)
 
     # ---- pieces ----
     def _verb(self, clause: str) -> str | None:
@@ -358,8 +435,3 @@ def _nearest(colors: list[_Mention], prop: _Mention, before: bool) -> str | None
     if before_prop:
         return before_prop[-1].id
     return colors[0].id if colors else None
-
-
-def _noted(notes: list[str], note: str, intent: str) -> str:
-    notes.append(note)
-    return intent
