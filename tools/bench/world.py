@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nembedding model + catalog phrase vectors loaded in {load_s:.2f} s; catalog: {len(catalog.props)} props, "
           f"{len(catalog.themes)} themes, {len(catalog.styles)} styles, {len(catalog.colors)} colours")
     _held_out_accuracy(plain, with_embeddings)
+    _held_out_dialogues(plain, with_embeddings)
     return 0
 
 
@@ -96,3 +97,41 @@ def _held_out_accuracy(plain, with_embeddings) -> None:
     for (before, text, kinds, theme, style), got in misses:
         context = f" (after {' / '.join(before)})" if before else ""
         print(f"  missed: {text!r}{context}: wanted props={list(kinds)} theme={theme} style={style}; got {got}")
+
+
+def scene_matches(scene, props: tuple[str, ...], theme: str | None, style: str | None,
+                  extras: tuple[str, ...] | None = None) -> bool:
+    """Whether `scene` holds what a held-out case expects: props as "kind" or "colour kind" (the
+    colour checked exactly), theme, style, and the extras when given."""
+    got = tuple(" ".join(w for w in (p.color, p.kind) if w) for p in scene.props)
+    return (got, scene.theme, scene.style) == (props, theme, style) and (extras is None or scene.extras == extras)
+
+
+def describe_scene(scene) -> str:
+    props = [" ".join(w for w in (p.color, p.kind) if w) for p in scene.props]
+    return f"props={props} theme={scene.theme} style={scene.style} extras={list(scene.extras)}"
+
+
+def _held_out_dialogues(plain, with_embeddings) -> None:
+    """Round 2 (tools/bench/world_heldout_dialogues.py): dialogues written before issue 21's work."""
+    from tools.bench.world_heldout_dialogues import DIALOGUES
+    from world import Scene
+
+    def reads(interpreter, before, text, props, theme, style, extras) -> tuple[bool, str]:
+        scene = Scene.empty()
+        for said in (*before, text):
+            scene = interpreter.apply(scene, said).scene
+        return scene_matches(scene, props, theme, style, extras), describe_scene(scene)
+
+    results = {name: [reads(i, *case) for case in DIALOGUES] for name, i in
+               (("rules + fuzzy", plain), ("rules + fuzzy + meaning (MiniLM)", with_embeddings))}
+    print_table(f"held-out dialogues, round 2 ({len(DIALOGUES)}: names, corrections, one-word commands, "
+                "resets, free text; written before the work)",
+                ["interpreter", "read right", "accuracy"],
+                [[name, f"{sum(ok for ok, _ in r)}/{len(r)}", f"{100 * sum(ok for ok, _ in r) / len(r):.1f} %"]
+                 for name, r in results.items()])
+    for (before, text, props, theme, style, extras), (ok, got) in zip(DIALOGUES, results["rules + fuzzy + meaning (MiniLM)"]):
+        if not ok:
+            context = f" (after {' / '.join(before)})" if before else ""
+            wanted = f"props={list(props)} theme={theme} style={style}" + (f" extras={list(extras)}" if extras is not None else "")
+            print(f"  missed: {text!r}{context}: wanted {wanted}; got {got}")
