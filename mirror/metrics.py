@@ -40,6 +40,11 @@ class Metrics:
         )
         self.scene_edits = Counter("mirror_scene_edits_total", "Utterances that changed the scene", registry=r)
         self.bad_messages = Counter("mirror_bad_messages_total", "Malformed data-channel messages", registry=r)
+        self.clips = Counter("mirror_clips_total", "Recordings finished, by result (saved, failed)", ["result"],
+                             registry=r)
+        self.recorder_frames_dropped = Counter(
+            "mirror_recorder_frames_dropped_total", "Frames and audio the recorder dropped because it fell behind",
+            registry=r)
 
     def forget_session(self, session: str) -> None:
         for metric in (self.frames_in, self.frames_out):

@@ -71,7 +71,10 @@ class ClipRecorder:
         self._add("video", frame, at)
 
     def add_audio(self, frame: av.AudioFrame, at: float) -> None:
-        self._add("audio", frame, at)
+        # Copied now (20 ms of sound, a few kB): the frame is shared with the speech listener.
+        copy = av.AudioFrame.from_ndarray(frame.to_ndarray(), format=frame.format.name, layout=frame.layout.name)
+        copy.sample_rate = frame.sample_rate
+        self._add("audio", copy, at)
 
     def seconds_left(self) -> float:
         return max(0.0, self.max_seconds - (self._clock() - self.started_at))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable
 
 from mirror import messages
 from world import Scene
+from world.actions import action_for
 
 if TYPE_CHECKING:
     from aiortc import RTCDataChannel
@@ -31,7 +32,8 @@ MAX_PENDING_EVENTS = 32  # bounded: only the latest state matters to a late page
 
 class SceneController:
     def __init__(self, session: str, services: "Services", metrics: "Metrics", *,
-                 spawn: Callable, hello: Callable[[], dict], stats: Callable[[], dict]) -> None:
+                 spawn: Callable, hello: Callable[[], dict], stats: Callable[[], dict],
+                 on_action: Callable[[str], None] = lambda action: None) -> None:
         self.session = session
         self.scene: Scene = Scene.empty()
         self._services = services
@@ -39,6 +41,7 @@ class SceneController:
         self._spawn = spawn  # runs a coroutine as one of the session's tasks
         self._hello = hello  # the fields of the first event a page gets
         self._stats = stats
+        self._on_action = on_action  # "record_start", "record_stop": things to do, not scene edits
         self._loop = asyncio.get_running_loop()
         self._edit_lock = asyncio.Lock()
         self._channel: "RTCDataChannel | None" = None
@@ -102,6 +105,11 @@ class SceneController:
 
     # ---- the edit ----
     async def apply_command(self, text: str, source: str) -> None:
+        action = action_for(text)
+        if action is not None:
+            log.info("session %s: %r → %s", self.session, text, action)
+            self._on_action(action)
+            return
         # Interpretation may run the embedding model (~10 ms): off the loop, one edit at a time.
         async with self._edit_lock:
             result = await asyncio.to_thread(self._services.interpreter.apply, self.scene, text)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from mirror.render.registry import StagePlan
 
 if TYPE_CHECKING:
+    from mirror.clips import ClipStore
     from mirror.settings import Settings
     from speech import Transcriber
     from world import Catalog, Interpreter
@@ -25,6 +26,7 @@ class Services:
     interpreter: "Interpreter"
     transcriber: "Transcriber | None"
     plan: StagePlan  # which render stages run here, and why the others do not
+    clips: "ClipStore"
 
     @classmethod
     def load(cls, settings: "Settings") -> "Services":
@@ -50,10 +52,19 @@ class Services:
             transcriber.warm_up()
         plan = StagePlan.decide(settings)
         plan.log()
+        clips = open_clip_store(settings)
+        clips.prune()
         log.info(
             "loaded catalog (%d props, %d themes, %d styles), embeddings %s, speech %s",
             len(catalog.props), len(catalog.themes), len(catalog.styles),
             "on" if embedder else "off", "on" if transcriber else "off",
         )
-        return cls(catalog, interpreter, transcriber, plan)
+        return cls(catalog, interpreter, transcriber, plan, clips)
 
+
+
+def open_clip_store(settings: "Settings") -> "ClipStore":
+    from mirror.clips import ClipStore
+
+    return ClipStore(settings.clips_dir, retention_s=settings.clip_retention_hours * 3600,
+                     quota_bytes=settings.clip_quota_mb * 1024 * 1024)

@@ -21,7 +21,8 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 from mirror import messages
-from mirror.pipeline import FramePipeline
+from mirror.pipeline import Frame, FramePipeline
+from mirror.recording import RecordingControl
 from mirror.rtc.tracks import MirrorVideoTrack
 from mirror.scene_control import SceneController
 from mirror.stats import SessionStats
@@ -50,7 +51,8 @@ class Session:
         self._listener = None
         self.stats = SessionStats(self.id, metrics)
         self.control = SceneController(self.id, services, metrics, spawn=self._spawn, hello=self._hello,
-                                       stats=self.stats_dict)
+                                       stats=self.stats_dict, on_action=self._on_action)
+        self.recording = RecordingControl(self.id, settings, services.clips, metrics, self.control.send)
 
         stages = services.plan.open(settings, services.catalog)
         pose_factory = None
@@ -68,7 +70,7 @@ class Session:
             metrics=metrics,
             session=self.id,
         )
-        self.output_track = MirrorVideoTrack(self.pipeline, on_sent=self.stats.frame_sent)
+        self.output_track = MirrorVideoTrack(self.pipeline, on_sent=self._on_frame_sent)
         self.pc.on("track", self._on_track)
         self.pc.on("datachannel", self.control.attach)
         self.pc.on("connectionstatechange", self._on_connection_state)
@@ -99,16 +101,17 @@ class Session:
                 buffer = marker_buffer(receiver)
             self.pc.addTrack(self.output_track)
             self._spawn(self._receive_video(track, buffer))
-        elif track.kind == "audio" and self.services.transcriber is not None:
-            from speech import Listener
+        elif track.kind == "audio":
+            if self.services.transcriber is not None:
+                from speech import Listener
 
-            self._listener = Listener(
-                self.services.transcriber,
-                self.control.on_utterance,
-                on_speech_start=self.control.on_speech_start,
-                end_silence_ms=self.settings.end_silence_ms,
-                max_utterance_s=self.settings.max_utterance_s,
-            )
+                self._listener = Listener(
+                    self.services.transcriber,
+                    self.control.on_utterance,
+                    on_speech_start=self.control.on_speech_start,
+                    end_silence_ms=self.settings.end_silence_ms,
+                    max_utterance_s=self.settings.max_utterance_s,
+                )
             self._spawn(self._receive_audio(track, self._listener))
 
     async def _receive_video(self, track: "MediaStreamTrack", buffer: "MarkerJitterBuffer | None") -> None:
@@ -134,7 +137,22 @@ class Session:
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            listener.push(frame)
+            if listener is not None:
+                listener.push(frame)
+            self.recording.audio(frame, time.monotonic())
+
+    # ---- media out ----
+    def _on_frame_sent(self, frame: Frame) -> None:
+        self.stats.frame_sent(frame)
+        self.recording.video(frame.output, frame.timings["sent_at"])
+
+    def _on_action(self, action: str) -> None:
+        from world.actions import RECORD_START, RECORD_STOP
+
+        if action == RECORD_START:
+            self.recording.start()
+        elif action == RECORD_STOP:
+            self.recording.stop()
 
     # ---- what the page is told ----
     def _hello(self) -> dict:
@@ -176,6 +194,7 @@ class Session:
             task.cancel()
         if self._listener is not None:
             await asyncio.to_thread(self._listener.close)
+        await self.recording.close()
         await self.pc.close()
         await asyncio.to_thread(self.pipeline.close)
         self.metrics.forget_session(self.id)

@@ -22,6 +22,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     # Max concurrent peer connections; more get a clear 503.
     max_sessions: int = 4
+    # The operator's routes (clip list, /status) need `Authorization: Bearer <this>`; empty = refused.
+    admin_token: str = ""
 
     # --- WebRTC ---
     # Host candidate addresses the server offers; empty = every interface (aioice default).
@@ -78,6 +80,16 @@ class Settings:
 
     # --- world ---
     embeddings: bool = True
+
+    # --- clips (recorded by "start recording"; mirror/recording.py) ---
+    clips_dir: Path = Path("~/.local/share/magic-mirror/clips")
+    clip_max_seconds: float = 15.0  # a recording stops by itself after this long
+    clip_countdown_s: int = 3  # 3-2-1 on the page before the recording starts
+    clip_retention_hours: float = 24.0  # clips older than this are deleted
+    clip_quota_mb: int = 2000  # and the oldest go first while the folder is over this
+    # The mirror's address as a phone sees it, for the clip's QR code (e.g. https://192.168.1.20:8443);
+    # empty = the address the page was loaded from.
+    public_url: str = ""
 
     # --- logging ---
     log_level: str = "INFO"  # DEBUG, INFO, WARNING, ERROR

@@ -1,9 +1,12 @@
 """The real mirror server, run by uvicorn on a free loopback port in a background thread."""
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -20,7 +23,9 @@ def free_port() -> int:
 
 class LiveServer:
     def __init__(self, settings: Settings, services=None) -> None:
-        self.settings = settings.replace(port=settings.port or free_port())
+        # Clips go to a folder of the test's own unless it names one.
+        self._own_clips = Path(tempfile.mkdtemp(prefix="mirror-clips-")) if settings.clips_dir == Settings.clips_dir else None
+        self.settings = settings.replace(port=settings.port or free_port(), clips_dir=self._own_clips or settings.clips_dir)
         self.app = create_app(self.settings, services)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.settings.port, log_level="warning",
                                 lifespan="on")
@@ -45,6 +50,8 @@ class LiveServer:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+        if self._own_clips is not None:
+            shutil.rmtree(self._own_clips, ignore_errors=True)
 
     def metrics(self) -> str:
         return httpx.get(self.url + "/metrics", timeout=5).text

@@ -20,7 +20,8 @@ def store(tmp_path):
 
 @pytest.fixture
 def client(store):
-    app = Starlette(routes=clip_routes(store, lambda r: r.headers.get("authorization") == f"Bearer {TOKEN}"))
+    app = Starlette(routes=clip_routes(lambda request: store,
+                                       lambda r: r.headers.get("authorization") == f"Bearer {TOKEN}"))
     with TestClient(app) as client:
         yield client
 
@@ -83,3 +84,22 @@ def test_a_session_deletes_its_own_clip_but_not_another_ones(client, store, clip
     assert client.delete(f"/clips/{clip_id}", headers={"X-Clip-Secret": secret}).status_code == 200
     assert client.get(f"/clips/{clip_id}.mp4").status_code == 404
     assert client.delete(f"/clips/{other_id}", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+
+
+def test_the_qr_code_opens_the_clip_page_at_the_address_the_page_was_loaded_from(client, clip):
+    clip_id, _ = clip
+    svg = client.get(f"/clips/{clip_id}/qr.svg", headers={"Host": "mirror.local:8443"})
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert decode_qr_svg(svg.content) == f"http://mirror.local:8443/c/{clip_id}"
+
+
+def decode_qr_svg(svg: bytes) -> str:
+    """Rasterise the SVG (resvg, as the props are drawn) and read it with OpenCV's QR detector."""
+    import cv2
+    import numpy as np
+    import resvg_py
+
+    png = bytes(resvg_py.svg_to_bytes(svg_string=svg.decode(), width=400, height=400, skip_system_fonts=True))
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    text, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    return text

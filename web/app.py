@@ -4,6 +4,7 @@
     POST /offer     {"sdp", "type": "offer"} → {"sdp", "type": "answer", "session"}
     GET  /healthz   liveness + what is loaded
     GET  /metrics   Prometheus text format
+    /c/…, /clips/…  recorded clips (web/clips.py)
 """
 from __future__ import annotations
 
@@ -26,9 +27,12 @@ from mirror.metrics import Metrics
 from mirror.services import Services
 from mirror.session import Session
 from mirror.settings import Settings
+from web.clips import clip_routes
+from web.operator import is_operator
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
+CLIP_RETENTION_EVERY_S = 300
 
 
 class BodyTooLarge(Exception):
@@ -62,9 +66,21 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
         undo_webrtc = configure_webrtc(settings, metrics.stage_seconds.labels("encode").observe)
         app.state.services = services or await asyncio.to_thread(Services.load, settings)
+        retention = asyncio.ensure_future(keep_clips_within_limits(app.state.services))
         yield
+        retention.cancel()
         await asyncio.gather(*(s.close() for s in list(sessions.values())), return_exceptions=True)
         undo_webrtc()
+
+    async def keep_clips_within_limits(svc: Services) -> None:
+        """Retention by age and quota, every few minutes (and at start-up, in Services.load)."""
+        while True:
+            await asyncio.sleep(CLIP_RETENTION_EVERY_S)
+            recording = set().union(*(s.recording.recording_now() for s in sessions.values()))
+            try:
+                await asyncio.to_thread(svc.clips.prune, recording=recording)
+            except OSError:
+                log.exception("clip retention failed; trying again later")
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
@@ -133,6 +149,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Route("/offer", offer, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/metrics", metrics_endpoint),
+            *clip_routes(lambda request: request.app.state.services.clips,
+                         lambda request: is_operator(request, settings.admin_token), settings.public_url),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,

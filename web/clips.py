@@ -3,6 +3,8 @@
     GET    /c/{id}           the clip's page: the video and a download button (what the QR opens)
     GET    /clips/{id}.mp4   the video, with HTTP Range (phone players seek and stream)
     GET    /clips/{id}.jpg   the thumbnail
+    GET    /clips/{id}/qr.svg  a QR code of the clip's page, at the address phones reach (--public-url,
+                             else the one this request came to)
     DELETE /clips/{id}       by the session that made it (header X-Clip-Secret) or the operator
     GET    /clips            the operator's list (Authorization: Bearer <MIRROR_ADMIN_TOKEN>)
 
@@ -24,9 +26,10 @@ SECRET_HEADER = "x-clip-secret"
 NOT_FOUND = {"error": "no such clip"}
 
 
-def clip_routes(store: "ClipStore", is_operator: Callable[[Request], bool]) -> list[Route]:
+def clip_routes(store_of: Callable[[Request], "ClipStore"], is_operator: Callable[[Request], bool],
+                public_url: str = "") -> list[Route]:
     def found(request: Request):
-        return store.get(request.path_params["clip_id"])
+        return store_of(request).get(request.path_params["clip_id"])
 
     async def page(request: Request) -> Response:
         clip = found(request)
@@ -44,13 +47,25 @@ def clip_routes(store: "ClipStore", is_operator: Callable[[Request], bool]) -> l
             clip = found(request)
             if clip is None:
                 return JSONResponse(NOT_FOUND, status_code=404)
+            store = store_of(request)
             path = store.video_path(clip.id) if suffix == ".mp4" else store.thumbnail_path(clip.id)
             if not path.is_file():
                 return JSONResponse(NOT_FOUND, status_code=404)
             return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
         return serve
 
+    async def qr(request: Request) -> Response:
+        import segno
+
+        clip = found(request)
+        if clip is None:
+            return JSONResponse(NOT_FOUND, status_code=404)
+        base = public_url.rstrip("/") or f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+        svg = segno.make(f"{base}/c/{clip.id}", error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff")
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
     async def delete(request: Request) -> Response:
+        store = store_of(request)
         clip_id = request.path_params["clip_id"]
         if store.get(clip_id) is None:
             return JSONResponse(NOT_FOUND, status_code=404)
@@ -65,13 +80,14 @@ def clip_routes(store: "ClipStore", is_operator: Callable[[Request], bool]) -> l
         if not is_operator(request):
             return JSONResponse({"error": "the clip list needs the operator's token (Authorization: Bearer …)"},
                                 status_code=403)
-        clips = store.list()
-        return JSONResponse({"clips": [c.to_dict() for c in clips], "disk_bytes": store.disk_usage()})
+        store = store_of(request)
+        return JSONResponse({"clips": [c.to_dict() for c in store.list()], "disk_bytes": store.disk_usage()})
 
     return [
         Route("/c/{clip_id}", page),
         Route("/clips/{clip_id}.mp4", file(".mp4", "video/mp4")),
         Route("/clips/{clip_id}.jpg", file(".jpg", "image/jpeg")),
+        Route("/clips/{clip_id}/qr.svg", qr),
         Route("/clips/{clip_id}", delete, methods=["DELETE"]),
         Route("/clips", listing),
     ]

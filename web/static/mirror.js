@@ -12,7 +12,8 @@ const FLASH_EVERY_MS = 1500, FLASH_MS = 100, MARK = 32;
 const $ = (id) => document.getElementById(id);
 const video = $("mirror");
 const stats = { connected: false, framesShown: 0, fps: 0, serverMs: null, g2gMs: [], events: [], scene: null,
-                captions: [], listening: 0, browserSteps: {}, state: "idle", session: null, reconnects: 0, stages: [] };
+                captions: [], listening: 0, browserSteps: {}, state: "idle", session: null, reconnects: 0, stages: [],
+                recording: "idle", clip: null };
 window.mirrorStats = stats;  // read by the end-to-end test
 
 let pc = null, channel = null, localStream = null, sentStream = null;
@@ -136,6 +137,10 @@ function onEvent(msg) {
     stats.scene = msg.scene;
     renderScene(msg.scene);
     showCaption(msg.utterance, msg.changed ? msg.explain : "(nothing to change)");
+  } else if (msg.type === "recording") {
+    showRecording(msg);
+  } else if (msg.type === "clip") {
+    showClip(msg);
   } else if (msg.type === "notice") {
     showNotice(msg.text);
   } else if (msg.type === "error") {
@@ -188,6 +193,59 @@ function renderScene(scene) {
   }
   for (const e of scene.extras || []) add(e, "extra");
 }
+
+// ---- recording: countdown, REC with the seconds left, then the clip with its QR code ----
+let recTimer = null;
+function showRecording(msg) {
+  stats.recording = msg.state;
+  clearInterval(recTimer);
+  const countdown = $("countdown"), indicator = $("rec-indicator");
+  countdown.classList.remove("show");
+  indicator.classList.toggle("show", msg.state === "recording" || msg.state === "saving");
+  $("record").textContent = msg.state === "idle" || msg.state === "failed" ? "● Record a clip" : "■ Stop recording";
+  if (msg.state === "countdown") {
+    let left = msg.seconds;
+    const tick = () => {
+      countdown.textContent = left; countdown.classList.add("show");
+      if (left-- <= 0) { clearInterval(recTimer); countdown.classList.remove("show"); }
+    };
+    tick();
+    recTimer = setInterval(tick, 1000);
+  } else if (msg.state === "recording") {
+    const until = performance.now() + msg.max_seconds * 1000;
+    const tick = () => { $("rec-left").textContent = Math.max(0, (until - performance.now()) / 1000).toFixed(0) + " s"; };
+    tick();
+    recTimer = setInterval(tick, 250);
+  } else if (msg.state === "saving") {
+    $("rec-left").textContent = "saving…";
+  } else if (msg.state === "failed") {
+    showNotice(msg.text);
+  }
+}
+
+function showClip(msg) {
+  stats.clip = msg;
+  showRecording({ state: "idle" });
+  $("clip-video").src = msg.url;
+  $("clip-qr").src = msg.qr;
+  const link = $("clip-link");
+  link.href = msg.page; link.textContent = new URL(msg.page, location.href).href;
+  $("clip-panel").hidden = false;
+}
+
+$("record").addEventListener("click", () => {
+  send({ type: "command", text: stats.recording === "idle" || stats.recording === "failed" ? "start recording" : "stop recording" });
+});
+$("clip-close").addEventListener("click", () => { $("clip-panel").hidden = true; $("clip-video").removeAttribute("src"); });
+$("clip-delete").addEventListener("click", async () => {
+  const clip = stats.clip;
+  if (!clip) return;
+  const res = await fetch("/clips/" + clip.id, { method: "DELETE", headers: { "X-Clip-Secret": clip.secret } });
+  $("clip-panel").hidden = true;
+  $("clip-video").removeAttribute("src");
+  showNotice(res.ok ? "Your clip is deleted." : "Could not delete the clip.");
+  stats.clip = null;
+});
 
 function send(obj) {
   if (channel && channel.readyState === "open") channel.send(JSON.stringify({ v: PROTOCOL, ...obj }));

@@ -1,0 +1,116 @@
+"""A session's recording, from "start recording" to the clip on the page.
+
+    idle ─start→ countdown (3-2-1 on the page, the mirror stays live) ─→ recording ─stop / max length→
+    saving (the recorder finalises the MP4 in its thread) ─→ idle + a "clip" event (or a "failed" one)
+
+The frames recorded are the ones the output track sends (after every stage) and the audio is the
+session's microphone; both reach the recorder without waiting (mirror/recorder.py). The clip's
+metadata is written by the recorder's thread as soon as the file is final, so a session that ends
+mid-recording (the person walked away, the server got SIGTERM) still leaves a finished clip.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Callable
+
+from mirror import messages
+from mirror.recorder import ClipRecorder, RecordingResult
+
+if TYPE_CHECKING:
+    import av
+
+    from mirror.clips import ClipStore
+    from mirror.metrics import Metrics
+    from mirror.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class RecordingControl:
+    def __init__(self, session: str, settings: "Settings", store: "ClipStore", metrics: "Metrics",
+                 send: Callable[[str], None]) -> None:
+        self.session = session
+        self.state = "idle"
+        self._settings = settings
+        self._store = store
+        self._metrics = metrics
+        self._send = send
+        self._loop = asyncio.get_running_loop()
+        self._countdown: asyncio.Task | None = None
+        self._recorder: ClipRecorder | None = None
+
+    # ---- commands (on the event loop) ----
+    def start(self) -> None:
+        if self.state != "idle":
+            self._send(messages.event("notice", text=f"Already {self.state}."))
+            return
+        self.state = "countdown"
+        self._send(messages.event("recording", state="countdown", seconds=self._settings.clip_countdown_s))
+        self._countdown = asyncio.ensure_future(self._after_countdown())
+
+    async def _after_countdown(self) -> None:
+        await asyncio.sleep(self._settings.clip_countdown_s)
+        clip_id, secret = self._store.new_id(), self._store.new_secret()
+        self._recorder = ClipRecorder(
+            self._store.video_path(clip_id), max_seconds=self._settings.clip_max_seconds,
+            on_done=lambda result: self._finished(clip_id, secret, result))
+        self.state = "recording"
+        self._send(messages.event("recording", state="recording", max_seconds=self._settings.clip_max_seconds))
+        log.info("session %s: recording clip %s", self.session, clip_id)
+
+    def stop(self) -> None:
+        if self.state == "countdown" and self._countdown is not None:
+            self._countdown.cancel()
+            self.state = "idle"
+            self._send(messages.event("recording", state="idle"))
+        elif self.state == "recording" and self._recorder is not None:
+            self.state = "saving"
+            self._recorder.stop()
+            self._send(messages.event("recording", state="saving"))
+
+    # ---- media (on the event loop; never blocks) ----
+    def video(self, frame: "av.VideoFrame", at: float) -> None:
+        if self._recorder is not None:
+            self._recorder.add_video(frame, at)
+
+    def audio(self, frame: "av.AudioFrame", at: float) -> None:
+        if self._recorder is not None:
+            self._recorder.add_audio(frame, at)
+
+    def recording_now(self) -> set[str]:
+        """Ids of clips being written (their partial files are not leftovers)."""
+        return {self._recorder.path.stem} if self._recorder is not None and self._recorder.running else set()
+
+    # ---- the recorder's thread ----
+    def _finished(self, clip_id: str, secret: str, result: RecordingResult) -> None:
+        dropped = self._metrics.recorder_frames_dropped
+        dropped.inc(result.dropped)
+        if result.path is not None:
+            clip = self._store.add(clip_id, secret, duration_s=result.duration_s, width=result.width,
+                                   height=result.height, thumbnail=result.thumbnail)
+            self._metrics.clips.labels("saved").inc()
+            payload = messages.event("clip", id=clip.id, url=f"/clips/{clip.id}.mp4", page=f"/c/{clip.id}",
+                                     qr=f"/clips/{clip.id}/qr.svg", thumbnail=f"/clips/{clip.id}.jpg",
+                                     secret=secret, duration_s=round(clip.duration_s, 2))
+        else:
+            self._metrics.clips.labels("failed").inc()
+            payload = messages.event("recording", state="failed", text=result.error)
+        try:
+            self._loop.call_soon_threadsafe(self._done, payload)
+        except RuntimeError:  # the server is shutting down: the clip is saved, nobody is left to tell
+            pass
+
+    def _done(self, payload: str) -> None:
+        self._recorder = None
+        self.state = "idle"
+        self._send(payload)
+
+    async def close(self) -> None:
+        """The session ends: a countdown is dropped, a recording is finished and saved."""
+        if self._countdown is not None:
+            self._countdown.cancel()
+        recorder = self._recorder
+        if recorder is not None:
+            recorder.stop()
+            await asyncio.to_thread(recorder.join, 30)
