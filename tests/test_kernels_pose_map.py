@@ -1,0 +1,179 @@
+"""kernels.pose_map: the OpenPose conditioning image drawn from keypoints.
+
+What is drawn (colours, places, confidence, antialiasing, order) is checked on the reference, the
+CPU drawing; the Triton kernel, run under Triton's interpreter on CPU tensors, is checked against it.
+"""
+import pytest
+import torch
+
+from kernels.backend import tolerance
+from kernels.pose_map import KEYPOINTS, OPENPOSE_COLORS, OPENPOSE_LIMBS, draw_pose_map
+
+DTYPES = [torch.float32, torch.float16, torch.bfloat16]
+WIDTH, RADIUS = 4.0, 3.0
+LIMB_INTENSITY = 0.6  # OpenPose's body drawing dims limbs to 60 %; joints are full colour
+
+# A person facing the camera on a 256 x 256 canvas: x right, y down, their right on image left.
+STANDING = {
+    "nose": (128, 50), "neck": (128, 80),
+    "r_shoulder": (98, 80), "r_elbow": (78, 120), "r_wrist": (70, 165),
+    "l_shoulder": (158, 80), "l_elbow": (178, 120), "l_wrist": (186, 165),
+    "r_hip": (110, 150), "r_knee": (105, 195), "r_ankle": (102, 240),
+    "l_hip": (146, 150), "l_knee": (151, 195), "l_ankle": (154, 240),
+    "r_eye": (120, 42), "l_eye": (136, 42), "r_ear": (108, 46), "l_ear": (148, 46),
+}
+
+
+def keypoints(points=STANDING, confidence=None):
+    confidence = confidence or {}
+    return torch.tensor([[*points[name], confidence.get(name, 0.9)] for name in KEYPOINTS], dtype=torch.float32)
+
+
+def colour(k, intensity=1.0):
+    return torch.tensor(OPENPOSE_COLORS[k], dtype=torch.float32) / 255 * intensity
+
+
+def pixel(image, x, y):
+    """The (3,) colour of the pixel whose area holds the point (x, y)."""
+    return image[0, :, int(y), int(x)].float()
+
+
+def distance_to_segment(p, a, b):
+    ab, ap = b - a, p - a
+    t = max(0.0, min(1.0, float(ap @ ab) / max(float(ab @ ab), 1e-12)))
+    return float(torch.linalg.vector_norm(ap - t * ab))
+
+
+def test_skeleton_is_openpose_coco18():
+    names = [(KEYPOINTS[a], KEYPOINTS[b]) for a, b in OPENPOSE_LIMBS]
+    assert names == [
+        ("neck", "r_shoulder"), ("neck", "l_shoulder"), ("r_shoulder", "r_elbow"), ("r_elbow", "r_wrist"),
+        ("l_shoulder", "l_elbow"), ("l_elbow", "l_wrist"), ("neck", "r_hip"), ("r_hip", "r_knee"),
+        ("r_knee", "r_ankle"), ("neck", "l_hip"), ("l_hip", "l_knee"), ("l_knee", "l_ankle"),
+        ("neck", "nose"), ("nose", "r_eye"), ("r_eye", "r_ear"), ("nose", "l_eye"), ("l_eye", "l_ear"),
+    ]
+    assert len(OPENPOSE_COLORS) == len(KEYPOINTS) == 18
+    assert OPENPOSE_COLORS[0] == (255, 0, 0) and OPENPOSE_COLORS[12] == (0, 0, 255)
+
+
+@pytest.mark.parametrize("limb", range(len(OPENPOSE_LIMBS)),
+                         ids=[f"{KEYPOINTS[a]}-{KEYPOINTS[b]}" for a, b in OPENPOSE_LIMBS])
+def test_limb_is_drawn_between_its_keypoints_in_its_colour(limb):
+    kp = keypoints()
+    image = draw_pose_map(kp, (256, 256), WIDTH, RADIUS, dtype=torch.float32)
+    a, b = OPENPOSE_LIMBS[limb]
+    mid = (kp[a, :2] + kp[b, :2]) / 2
+    # The pose is laid out so that nothing else reaches a limb's midpoint.
+    others = [distance_to_segment(mid, kp[i, :2], kp[j, :2]) for n, (i, j) in enumerate(OPENPOSE_LIMBS) if n != limb]
+    joints = [float(torch.linalg.vector_norm(mid - kp[k, :2])) for k in range(18)]
+    assert min(others) > WIDTH / 2 + 1 and min(joints) > RADIUS + 1
+    torch.testing.assert_close(pixel(image, *mid.tolist()), colour(limb, LIMB_INTENSITY))
+
+
+@pytest.mark.parametrize("joint", range(len(KEYPOINTS)), ids=KEYPOINTS)
+def test_joint_is_drawn_over_the_limbs_in_full_colour(joint):
+    kp = keypoints()
+    image = draw_pose_map(kp, (256, 256), WIDTH, RADIUS, dtype=torch.float32)
+    torch.testing.assert_close(pixel(image, *kp[joint, :2].tolist()), colour(joint))
+
+
+def test_pixels_far_from_the_skeleton_are_black():
+    image = draw_pose_map(keypoints(), (256, 256), WIDTH, RADIUS, dtype=torch.float32)
+    for x, y in ((5, 5), (250, 5), (5, 250), (250, 250), (30, 120), (128, 120), (220, 100)):
+        assert pixel(image, x, y).eq(0).all()
+    assert image.min() >= 0 and image.max() <= 1
+
+
+def test_low_confidence_points_and_their_limbs_are_skipped():
+    shown = draw_pose_map(keypoints(), (256, 256), WIDTH, RADIUS, dtype=torch.float32)
+    hidden = draw_pose_map(keypoints(confidence={"r_wrist": 0.1}), (256, 256), WIDTH, RADIUS, dtype=torch.float32)
+    wrist, elbow = torch.tensor(STANDING["r_wrist"]), torch.tensor(STANDING["r_elbow"])
+    assert pixel(hidden, *wrist.tolist()).eq(0).all()
+    assert pixel(hidden, *((wrist + elbow) / 2).tolist()).eq(0).all()
+    torch.testing.assert_close(pixel(hidden, *elbow.tolist()), colour(3))
+    # Nothing else changed: every changed pixel lies on the forearm or the wrist.
+    changed = (shown != hidden).any(dim=1)[0].nonzero()
+    assert len(changed) > 0
+    for row, col in changed.tolist():
+        p = torch.tensor([col + 0.5, row + 0.5])
+        assert distance_to_segment(p, elbow.float(), wrist.float()) <= max(WIDTH / 2, RADIUS) + 0.5
+
+
+def test_confidence_exactly_at_the_threshold_is_drawn():
+    kp = keypoints(confidence={"r_wrist": 0.3})
+    image = draw_pose_map(kp, (256, 256), WIDTH, RADIUS, min_confidence=0.3, dtype=torch.float32)
+    torch.testing.assert_close(pixel(image, *STANDING["r_wrist"]), colour(4))
+
+
+def test_limb_edges_are_antialiased_over_one_pixel():
+    # neck -> r_shoulder along y = 50, the boundary between rows 49 and 50; everything else hidden.
+    points = dict(STANDING, neck=(100, 50), r_shoulder=(20, 50))
+    kp = keypoints(points, confidence={name: 0.0 for name in KEYPOINTS if name not in ("neck", "r_shoulder")})
+    image = draw_pose_map(kp, (100, 120), limb_width=5.0, joint_radius=1.0, dtype=torch.float32)
+    # Row centres 0.5, 1.5, 2.5, 3.5 from the line: coverage clamp(5/2 - d + 0.5, 0, 1).
+    column = image[0, 0, 44:56, 60] / LIMB_INTENSITY  # limb 0 is pure red
+    expected = torch.tensor([0, 0, 0, 0.5, 1, 1, 1, 1, 0.5, 0, 0, 0])
+    torch.testing.assert_close(column, expected)
+
+
+def test_later_limbs_are_drawn_over_earlier_ones():
+    # Arms crossed: r_shoulder-r_elbow (limb 2) and l_shoulder-l_elbow (limb 4) cross at (128, 100).
+    points = dict(STANDING, r_shoulder=(98, 70), r_elbow=(158, 130), l_shoulder=(158, 70), l_elbow=(98, 130))
+    image = draw_pose_map(keypoints(points), (256, 256), WIDTH, RADIUS, dtype=torch.float32)
+    torch.testing.assert_close(pixel(image, 128, 100), colour(4, LIMB_INTENSITY))
+
+
+def test_drawing_follows_the_dtype_and_fills_out():
+    kp = keypoints()
+    out = torch.full((1, 3, 64, 64), 7.0, dtype=torch.bfloat16)
+    result = draw_pose_map(kp * torch.tensor([0.25, 0.25, 1.0]), (64, 64), WIDTH, RADIUS, out=out)
+    assert result is out and out.max() <= 1 and out.max() > 0
+    assert draw_pose_map(kp, (8, 8), WIDTH, RADIUS).dtype == torch.float16
+
+
+# ---- Triton parity ------------------------------------------------------------------------------
+
+def random_keypoints(h, w, seed):
+    g = torch.Generator().manual_seed(seed)
+    kp = torch.rand((18, 3), generator=g)
+    # Some points off the canvas, some below the confidence threshold, one zero-length limb.
+    kp[:, 0] = kp[:, 0] * (w * 1.2) - 0.1 * w
+    kp[:, 1] = kp[:, 1] * (h * 1.2) - 0.1 * h
+    kp[14, :2] = kp[0, :2]
+    kp[14, 2] = kp[0, 2] = 0.95
+    return kp
+
+
+SIZES = {"odd": (37, 53), "one": (1, 1), "sd": (512, 512), "wide": (96, 300)}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+def test_pose_map_matches_reference_on_odd_sizes(size, dtype):
+    kp = random_keypoints(*size, seed=sum(size))
+    width = max(2.0, min(size) / 20)
+    expected = draw_pose_map(kp, size, width, width * 0.8, dtype=dtype, backend="torch")
+    actual = draw_pose_map(kp, size, width, width * 0.8, dtype=dtype, backend="triton")
+    assert actual.dtype == dtype and actual.shape == (1, 3, *size)
+    torch.testing.assert_close(actual.float(), expected.float(), **tolerance(dtype))
+    if size != (1, 1):
+        assert expected.float().sum() > 0  # something was drawn
+
+
+def test_pose_map_matches_reference_on_non_contiguous_keypoints_and_output():
+    base = random_keypoints(64, 80, seed=3)
+    padded = torch.cat([base, torch.zeros(18, 2)], dim=1)[:, :3]       # (18, 3) with row stride 5
+    transposed = base.t().contiguous().t()                              # (18, 3) column-major
+    for kp in (padded, transposed):
+        assert not kp.is_contiguous()
+        out = torch.empty((1, 64, 80, 3), dtype=torch.float16).permute(0, 3, 1, 2)
+        draw_pose_map(kp, (64, 80), 5.0, 4.0, out=out, backend="triton")
+        expected = draw_pose_map(base, (64, 80), 5.0, 4.0, backend="torch")
+        torch.testing.assert_close(out.float(), expected.float(), **tolerance(torch.float16))
+
+
+def test_pose_map_of_the_standing_person_matches_reference():
+    kp = keypoints(confidence={"l_wrist": 0.1})
+    expected = draw_pose_map(kp, (256, 256), WIDTH, RADIUS, dtype=torch.float32, backend="torch")
+    actual = draw_pose_map(kp, (256, 256), WIDTH, RADIUS, dtype=torch.float32, backend="triton")
+    torch.testing.assert_close(actual, expected, **tolerance(torch.float32))
