@@ -13,6 +13,7 @@ unknown) is a 404: paths come only from ClipStore, never from the request.
 """
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING, Callable
 
 from starlette.requests import Request
@@ -61,8 +62,10 @@ def clip_routes(store_of: Callable[[Request], "ClipStore"], is_operator: Callabl
         if clip is None:
             return JSONResponse(NOT_FOUND, status_code=404)
         base = public_url.rstrip("/") or f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
-        svg = segno.make(f"{base}/c/{clip.id}", error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff")
-        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+        svg = io.BytesIO()  # a standalone SVG (with its namespace): an <img> shows nothing without one
+        segno.make(f"{base}/c/{clip.id}", error="m").save(svg, kind="svg", scale=6, border=2, dark="#000",
+                                                            light="#fff", xmldecl=False)
+        return Response(svg.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
     async def delete(request: Request) -> Response:
         store = store_of(request)

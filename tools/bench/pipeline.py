@@ -4,10 +4,14 @@ For each set of render stages, the astronaut test clip is fed as decoded camera 
 (yuv420p, as aiortc's decoder hands them over) (a) paced at the camera rate, to measure the
 latency a person sees (receive → ready for the encoder), and (b) as fast as possible, to
 measure the throughput ceiling. Every row is compared with passthrough measured in the same run.
+With --record, each stage set also runs while a clip records its output (mirror/recorder.py:
+H.264 + AAC in the recorder's own thread), so what recording costs the live mirror is measured
+beside the same path without it.
 """
 from __future__ import annotations
 
 import argparse
+import shutil
 import threading
 import time
 
@@ -29,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stage sets separated by ';', stages by ','")
     parser.add_argument("--pose", default="thread,inline",
                         help="pose modes to run each set with: thread (beside the frame path), inline")
+    parser.add_argument("--record", action="store_true",
+                        help="run each set again while recording its output to an MP4 (issue 22's check)")
     parser.add_argument("--say", default="put me in game of thrones, give me a sword and a crown, make it look like van gogh",
                         help="command that builds the scene to render")
 
@@ -51,22 +57,28 @@ def run(args: argparse.Namespace) -> int:
     for stage_set in args.sets.split(";"):
         stages = tuple(s for s in stage_set.split(",") if s)
         for mode in modes if stages not in (("passthrough",), ()) else modes[:1]:
-            runs.append((stage_set, stages, mode))
-    for stage_set, stages, mode in runs:
+            for record in (False, True) if args.record else (False,):
+                runs.append((stage_set, stages, mode, record))
+    for stage_set, stages, mode, record in runs:
         settings = base.replace(stages=stages)
         built = open_stages(settings, catalog)
         for notice in built.notices:
             print("note:", notice)
         uses_pose = any(s.needs.pose or s.needs.matte for s in built.stages)
-        label = f"{stage_set}, pose {mode}" if uses_pose else stage_set
+        label = (f"{stage_set}, pose {mode}" if uses_pose else stage_set) + (", recording" if record else "")
         pipeline = FramePipeline(built.stages, lambda: scene, size=(settings.width, settings.height),
                                  pose_factory=PoseEstimator, pose_every=settings.pose_every,
                                  pose_thread=mode == "thread")
+        recorder = _recorder() if record else None
         try:
-            paced = _drive(pipeline, clip, args.seconds, interval=1 / args.fps)
-            flat_out = _drive(pipeline, clip, max(2.0, args.seconds / 2), interval=0.0)
+            paced = _drive(pipeline, clip, args.seconds, interval=1 / args.fps, recorder=recorder)
+            flat_out = _drive(pipeline, clip, max(2.0, args.seconds / 2), interval=0.0, recorder=recorder)
         finally:
             pipeline.close()
+            if recorder is not None:
+                recorder.stop()
+                recorder.join()
+                shutil.rmtree(recorder.path.parent, ignore_errors=True)
         fps, p50, p95 = paced["fps"], percentile_ms(paced["latency"], 50), percentile_ms(paced["latency"], 95)
         if baseline is None:
             baseline = (flat_out["fps"], p50, p95)
@@ -83,7 +95,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _drive(pipeline: FramePipeline, clip: list[av.VideoFrame], seconds: float, interval: float) -> dict:
+def _recorder():
+    """A clip recording to a temporary file for as long as the run lasts."""
+    import tempfile
+    from pathlib import Path
+
+    from mirror.recorder import ClipRecorder
+
+    folder = Path(tempfile.mkdtemp(prefix="mirror-bench-clip-"))
+    return ClipRecorder(folder / "bench.mp4", max_seconds=3600, on_done=lambda result: None)
+
+
+def _drive(pipeline: FramePipeline, clip: list[av.VideoFrame], seconds: float, interval: float,
+           recorder=None) -> dict:
     latencies: list[float] = []
     outputs = 0
     stop = threading.Event()
@@ -95,6 +119,8 @@ def _drive(pipeline: FramePipeline, clip: list[av.VideoFrame], seconds: float, i
             if frame is not None:
                 latencies.append(time.monotonic() - frame.received_at)
                 outputs += 1
+                if recorder is not None:  # as the output track hands each sent frame to the recorder
+                    recorder.add_video(frame.output, time.monotonic())
 
     # Warm up (first mediapipe/onnx calls are slow) before measuring.
     pipeline.submit(clip[0])
