@@ -123,6 +123,8 @@ function onVideoFrame(now, meta) {
 // ---- events from the server ----
 function onEvent(msg) {
   stats.events.push(msg.type);
+  // Other scripts on the page (kiosk.js) follow the same events without touching this file.
+  window.dispatchEvent(new CustomEvent("mirror-event", { detail: msg }));
   if (msg.type === "hello") {
     stats.session = msg.session; stats.stages = msg.stages;
     renderScene(msg.scene);
