@@ -7,7 +7,6 @@ clause's ("give me a blue sword and a crown"). Unknown things asked for go to th
 """
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -17,9 +16,9 @@ import numpy as np
 
 from world import edits
 from world.catalog import ANCHORS, Catalog
+from world.phrases import COMMON_WORDS, Mention, Phrases, normalise, phrase_in
 from world.scene import Scene
 
-_NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5"}
 _SIZE_WORDS = {
     "bigger": 1.5, "larger": 1.5, "big": 1.5, "large": 1.5, "longer": 1.5, "taller": 1.5,
     "huge": 2.0, "giant": 2.0, "enormous": 2.0, "massive": 2.0, "gigantic": 2.0,
@@ -75,43 +74,35 @@ class Interpretation:
                 "explain": self.explain, "scene": self.scene.to_dict(history=False)}
 
 
-@dataclass
-class _Mention:
-    group: str  # "prop", "theme", "style", "color"
-    id: str
-    start: int  # word offsets in the clause
-    end: int
-
-
 @dataclass(frozen=True)
 class _Said:
     """What one clause says: the catalog things it names, sizes, where on the body, its own verb."""
     text: str
-    mentions: tuple[_Mention, ...]
+    mentions: tuple[Mention, ...]
     sizes: tuple[float, ...]
     anchor: str | None
     verb: str | None  # None: the clause inherits the previous one's
 
-    def of(self, group: str) -> list[_Mention]:
+    def of(self, group: str) -> list[Mention]:
         return [m for m in self.mentions if m.group == group]
 
     @property
-    def props(self) -> list[_Mention]:
+    def props(self) -> list[Mention]:
         return self.of("prop")
 
     @property
-    def themes(self) -> list[_Mention]:
+    def themes(self) -> list[Mention]:
         return self.of("theme")
 
     @property
-    def styles(self) -> list[_Mention]:
+    def styles(self) -> list[Mention]:
         return self.of("style")
 
     @property
-    def colors(self) -> list[_Mention]:
+    def colors(self) -> list[Mention]:
         return self.of("color")
 
-    def with_mention(self, mention: _Mention) -> "_Said":
+    def with_mention(self, mention: Mention) -> "_Said":
         return replace(self, mentions=(*self.mentions, mention))
 
 
@@ -128,26 +119,15 @@ class Interpreter:
     def __init__(self, catalog: Catalog, embedder: Any = None) -> None:
         self.catalog = catalog
         self.embedder = embedder
-        self._phrases: dict[str, tuple[str, str]] = {}  # phrase → (group, id)
-        for group, entries in (("prop", catalog.props), ("theme", catalog.themes), ("style", catalog.styles)):
-            for entry in entries.values():
-                for synonym in entry.synonyms:
-                    self._phrases.setdefault(_normalise(synonym), (group, entry.id))
-        for color in catalog.colors:
-            self._phrases.setdefault(color, ("color", color))
-        for word, color in catalog.color_synonyms.items():
-            self._phrases.setdefault(word, ("color", color))
-        self._max_words = max(len(p.split()) for p in self._phrases)
-        self._fuzzy_words = sorted({p for p in self._phrases if len(p) >= 4})
-        # Protect multi-word phrases that contain "and" ("black and white") from clause splitting.
-        self._and_phrases = [p for p in self._phrases if " and " in p]
+        self.phrases = Phrases(catalog)
         if embedder is not None:
-            self._meaning_keys = [(g, i) for p, (g, i) in self._phrases.items() if g != "color"]
-            self._meaning_vectors = embedder.embed([p for p, (g, _) in self._phrases.items() if g != "color"])
+            table = self.phrases.table
+            self._meaning_keys = [(g, i) for p, (g, i) in table.items() if g != "color"]
+            self._meaning_vectors = embedder.embed([p for p, (g, _) in table.items() if g != "color"])
 
     def apply(self, scene: Scene, text: str) -> Interpretation:
         utterance = text if isinstance(text, str) else str(text)
-        norm = _normalise(utterance)
+        norm = normalise(utterance)
         result = Interpretation(utterance, scene, False)
         if not norm:
             result.explain = "nothing said"
@@ -166,15 +146,15 @@ class Interpreter:
 
     # ---- whole-utterance commands, then clause by clause ----
     def _interpret(self, scene: Scene, norm: str) -> tuple[Scene, list[str]]:
-        if _phrase_in(norm, _RESET):
+        if phrase_in(norm, _RESET):
             return edits.reset(scene), ["started over"]
-        if _phrase_in(norm, _REDO):
+        if phrase_in(norm, _REDO):
             return edits.redo(scene), ["redo"]
-        if _phrase_in(norm, _UNDO) and len(norm.split()) <= 4:
+        if phrase_in(norm, _UNDO) and len(norm.split()) <= 4:
             return edits.undo(scene), ["undo"]
-        if _phrase_in(norm, _REMOVE_ALL):
+        if phrase_in(norm, _REMOVE_ALL):
             return edits.clear_props(scene), ["removed everything"]
-        for phrase in self._and_phrases:
+        for phrase in self.phrases.and_phrases:
             norm = norm.replace(phrase, phrase.replace(" and ", " & "))
         notes: list[str] = []
         intent: str | None = None
@@ -191,7 +171,7 @@ class Interpreter:
         """One clause: what it says, then the first reading that applies. A clause without its own
         verb inherits `intent`, the previous clause's."""
         said = self._parse(text)
-        if _NEGATION.search(text) and not _phrase_in(text, ("no more",)):
+        if _NEGATION.search(text) and not phrase_in(text, ("no more",)):
             return self._negated(scene, said)
         look = self._look_command(scene, said)
         if look is not None:
@@ -214,20 +194,20 @@ class Interpreter:
                 return self._change_focus(scene, said, notes)
         if said.themes or said.styles:
             return _Step(scene, verb, notes)
-        if _phrase_in(text, _PLACE_CUES):
+        if phrase_in(text, _PLACE_CUES):
             return self._place(scene, said, notes)
         return self._extra(scene, said, verb, notes)
 
     # ---- the readings of a clause, each returning what it did ----
     def _parse(self, text: str) -> _Said:
-        return _Said(text, tuple(self._mentions(text)), tuple(_SIZE_WORDS[w] for w in text.split() if w in _SIZE_WORDS),
+        return _Said(text, tuple(self.phrases.mentions(text)), tuple(_SIZE_WORDS[w] for w in text.split() if w in _SIZE_WORDS),
                      self._anchor(text), self._verb(text))
 
     def _negated(self, scene: Scene, said: _Said) -> _Step:
         """"I don't want the sword any more" about a sword that is there means take it away; any
         other negated request ("don't give me a crown") changes nothing."""
         worn = [m for m in said.mentions if m.group == "prop" and _find_prop(scene, m.id) is not None]
-        if worn and _phrase_in(said.text, _UNWANTED):
+        if worn and phrase_in(said.text, _UNWANTED):
             notes = []
             for m in worn:
                 scene = edits.remove_prop(scene, _find_prop(scene, m.id))
@@ -238,13 +218,13 @@ class Interpreter:
     def _look_command(self, scene: Scene, said: _Said) -> _Step | None:
         """Commands about the whole look: no background, normal look, stronger or subtler style."""
         text = said.text
-        if _phrase_in(text, _CLEAR_THEME):
+        if phrase_in(text, _CLEAR_THEME):
             return _Step(edits.set_theme(scene, None), "theme", ("removed the background",))
-        if _phrase_in(text, _CLEAR_STYLE):
+        if phrase_in(text, _CLEAR_STYLE):
             return _Step(edits.set_style(scene, None), "style", ("back to the normal look",))
-        if _phrase_in(text, _STRONGER) and not said.props:
+        if phrase_in(text, _STRONGER) and not said.props:
             return _Step(edits.change_style_strength(scene, +0.2), "strength", ("stronger style",))
-        if _phrase_in(text, _WEAKER) and not said.props:
+        if phrase_in(text, _WEAKER) and not said.props:
             return _Step(edits.change_style_strength(scene, -0.2), "strength", ("subtler style",))
         return None
 
@@ -304,7 +284,7 @@ class Interpreter:
     def _place(self, scene: Scene, said: _Said, notes: tuple[str, ...]) -> _Step:
         """A place the catalog has no theme for ("take me to ancient rome") goes to the prompt."""
         place = self._object_phrase(said.text)
-        if len(place) >= 3 and place not in _COMMON_WORDS:
+        if len(place) >= 3 and place not in COMMON_WORDS:
             scene = edits.set_place(scene, place)
             notes += (f"added 'in {place}' (not a theme I can draw: it goes to the prompt)",)
         return _Step(scene, "theme", notes)
@@ -320,11 +300,11 @@ class Interpreter:
 
     # ---- pieces ----
     def _verb(self, clause: str) -> str | None:
-        if _phrase_in(clause, _REMOVE_VERBS) or _REMOVE_AROUND.search(clause):
+        if phrase_in(clause, _REMOVE_VERBS) or _REMOVE_AROUND.search(clause):
             return "remove"
-        if _phrase_in(clause, _CHANGE_VERBS):
+        if phrase_in(clause, _CHANGE_VERBS):
             return "change"
-        if _phrase_in(clause, _ADD_VERBS):
+        if phrase_in(clause, _ADD_VERBS):
             return "add"
         return None
 
@@ -333,28 +313,6 @@ class Interpreter:
             if re.search(rf"\b(on|in|to|around|at|over) (my |the )?{phrase}\b", clause):
                 return anchor if anchor in ANCHORS else None
         return None
-
-    def _mentions(self, clause: str) -> list[_Mention]:
-        words = clause.split()
-        found: list[_Mention] = []
-        taken = [False] * len(words)
-        for n in range(min(self._max_words, len(words)), 0, -1):
-            for i in range(len(words) - n + 1):
-                if any(taken[i:i + n]):
-                    continue
-                phrase = " ".join(words[i:i + n])
-                hit = self._phrases.get(phrase)
-                if hit is None and n == 1 and len(phrase) >= 4 and phrase not in _COMMON_WORDS:
-                    close = difflib.get_close_matches(phrase, self._fuzzy_words, n=1, cutoff=0.84)
-                    hit = self._phrases[close[0]] if close else None
-                if hit is None and n >= 2:
-                    close = difflib.get_close_matches(phrase, [p for p in self._phrases if len(p.split()) == n],
-                                                      n=1, cutoff=0.92)
-                    hit = self._phrases[close[0]] if close else None
-                if hit is not None:
-                    found.append(_Mention(hit[0], hit[1], i, i + n))
-                    taken[i:i + n] = [True] * n
-        return sorted(found, key=lambda m: m.start)
 
     def _object_phrase(self, clause: str) -> str:
         """What the clause is about, without the request around it ('put me somewhere in westeros'
@@ -365,13 +323,13 @@ class Interpreter:
         text = re.sub(r"\b(me|my|i|it|look|like|somewhere|please|now|to|in|on|at|into|go|be|want|style)\b", " ", text)
         return " ".join(text.split())
 
-    def _meaning(self, clause: str, verb: str | None) -> _Mention | None:
+    def _meaning(self, clause: str, verb: str | None) -> Mention | None:
         phrase = self._object_phrase(clause)
-        if len(phrase) < 3 or phrase in _COMMON_WORDS:
+        if len(phrase) < 3 or phrase in COMMON_WORDS:
             return None
-        if _phrase_in(clause, ("look like", "style", "paint me", "painted", "drawn")):
+        if phrase_in(clause, ("look like", "style", "paint me", "painted", "drawn")):
             groups = ("style",)
-        elif _phrase_in(clause, _THEME_CUES) and not _phrase_in(clause, ("give me", "hand me")):
+        elif phrase_in(clause, _THEME_CUES) and not phrase_in(clause, ("give me", "hand me")):
             groups = ("theme",)
         elif verb == "add":
             groups = ("prop",)
@@ -382,7 +340,7 @@ class Interpreter:
         for index in np.argsort(-scores)[:5]:
             group, entry = self._meaning_keys[index]
             if group in groups and scores[index] >= MEANING_THRESHOLD[group]:
-                best = _Mention(group, entry, 0, len(clause.split()))
+                best = Mention(group, entry, 0, len(clause.split()))
                 break
         return best
 
@@ -395,31 +353,9 @@ class Interpreter:
                 core = _FILLER.sub("", rest)
                 for other in _ADD_VERBS:
                     core = re.sub(rf"\b{other}\b", " ", core)
-                if any(len(w) >= 3 and w not in _COMMON_WORDS for w in core.split()):
+                if any(len(w) >= 3 and w not in COMMON_WORDS for w in core.split()):
                     return rest if rest.startswith(("a ", "an ", "the ", "some ")) else f"a {rest}"
         return None
-
-
-_COMMON_WORDS = {"make", "give", "want", "with", "look", "like", "take", "more", "less", "have", "that", "this",
-                 "those", "them", "then", "into", "onto", "from", "what", "where", "there", "here", "cool", "nice",
-                 "great", "wow", "hello", "thanks", "thank", "please", "just", "really", "very", "some", "also",
-                 "turn", "change", "paint", "remove", "away", "bigger", "smaller", "huge", "tiny", "back", "hand",
-                 "head", "face", "neck", "feet", "waist", "right", "left", "next", "hold", "holding", "wear",
-                 "wearing", "love", "okay", "good", "yeah", "maybe", "think", "could", "would", "should", "does"}
-
-
-def _normalise(text: str) -> str:
-    # Possessives join their word ("king's landing" → "kings landing", the catalog's spelling);
-    # other apostrophes split ("don't" → "don t").
-    text = re.sub(r"['’]s\b", "s", text.lower())
-    text = text.replace("'", " ").replace("’", " ").replace("-", " ")
-    text = re.sub(r"[^a-z0-9& ]+", " ", text)
-    words = [_NUMBER_WORDS.get(w, w) for w in text.split()]
-    return " ".join(words)[:500]
-
-
-def _phrase_in(text: str, phrases: tuple[str, ...]) -> bool:
-    return any(re.search(rf"\b{re.escape(p)}\b", text) for p in phrases)
 
 
 def _find_prop(scene: Scene, kind: str) -> int | None:
@@ -429,7 +365,7 @@ def _find_prop(scene: Scene, kind: str) -> int | None:
     return None
 
 
-def _nearest(colors: list[_Mention], prop: _Mention, before: bool) -> str | None:
+def _nearest(colors: list[Mention], prop: Mention, before: bool) -> str | None:
     """The colour said right before the prop ("a blue sword"), else anywhere in the clause."""
     before_prop = [c for c in colors if c.end <= prop.start]
     if before_prop:
