@@ -45,6 +45,7 @@ class Frame:
     scene: "Scene | None" = None
     output: av.VideoFrame | None = None  # what the output track sends
     timings: dict[str, float] = field(default_factory=dict)  # step name → seconds
+    planes: dict[str, np.ndarray] = field(default_factory=dict)  # what stages leave for later ones
     slotted_at: float = 0.0  # time.monotonic() when the frame was last put in a slot
 
     def waited(self, slot: str) -> float:
@@ -178,7 +179,10 @@ class FramePipeline:
     def _run_stage(self, stage: RenderStage, frame: Frame) -> None:
         started = time.perf_counter()
         try:
-            frame.image = stage.render(frame.image, frame.pose, frame.scene)
+            if stage.needs.planes:
+                frame.image = stage.render(frame.image, frame.pose, frame.scene, planes=frame.planes)
+            else:
+                frame.image = stage.render(frame.image, frame.pose, frame.scene)
         except Exception:
             self.errors += 1
             if self._metrics:

@@ -139,5 +139,5 @@ def test_the_stage_declares_what_it_needs(settings, catalog):
     stage = NeuralRepaint(settings, catalog)
     assert isinstance(stage, RenderStage)
     assert (stage.name, stage.needs, stage.own_thread, stage.provides) == \
-        ("neural", Needs(weights=True), True, frozenset({NEURAL_STYLE}))
+        ("neural", Needs(weights=True, planes=True), True, frozenset({NEURAL_STYLE}))
     assert stage.size[0] % 4 == 0 and stage.size[1] % 4 == 0

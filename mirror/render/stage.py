@@ -11,6 +11,10 @@ No stage knows which stage follows it: what the *other* stages of a run do is gi
 capabilities (`StageContext.provided`), e.g. "neural_style" (a later stage repaints styles that
 have a neural preset), so the composite leaves its own filter off for those.
 
+A stage that declares Needs(planes=True) is called as render(image, pose, scene, planes=...) with
+a dict that travels with the frame: what one stage leaves there for a later one (never a field of
+a stage, since the stages of one path work on different frames at the same time).
+
 Pixels are always RGB, uint8, (H, W, 3), C-contiguous. A stage may return its input array
 unchanged or a new/reused buffer it owns; callers never mutate what a stage returned.
 """
@@ -26,6 +30,9 @@ if TYPE_CHECKING:
     from pose import Pose
     from world import Catalog, Scene
 
+# Planes (Needs.planes): uint8 (H, W) coverage of the props the composite drew in front.
+PROPS_ALPHA = "props_alpha"
+
 # Capabilities a stage can provide to the others of its run.
 NEURAL_STYLE = "neural_style"  # repaints the styles that name a neural preset
 PROMPT_STYLE = "prompt_style"  # paints every style itself, from the scene's prompt
@@ -39,9 +46,13 @@ class Needs:
     matte: bool = False
     gpu: bool = False
     weights: bool = False
+    # Per-frame planes shared along the path: the pipeline calls render(..., planes=dict) where a
+    # stage leaves or reads one (e.g. PROPS_ALPHA, so a repaint keeps the props' colours).
+    planes: bool = False
 
     def describe(self) -> str:
-        return ", ".join(name for name in ("pose", "matte", "gpu", "weights") if getattr(self, name)) or "-"
+        names = ("pose", "matte", "gpu", "weights", "planes")
+        return ", ".join(name for name in names if getattr(self, name)) or "-"
 
 
 @dataclass(frozen=True)

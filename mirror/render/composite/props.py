@@ -114,9 +114,10 @@ class SpriteCache:
 
 
 def draw_sprite(canvas: np.ndarray, sprite: np.ndarray, art: PropArt, x: float, y: float,
-                angle_deg: float, height_px: float, opacity: float = 1.0) -> None:
+                angle_deg: float, height_px: float, opacity: float = 1.0, coverage: np.ndarray | None = None) -> None:
     """Alpha-blend `sprite` (premultiplied RGBA) into `canvas` (RGB uint8, in place) with its pivot
-    at (x, y), rotated `angle_deg` clockwise, `height_px` tall. Only the covered box is touched."""
+    at (x, y), rotated `angle_deg` clockwise, `height_px` tall. Only the covered box is touched.
+    coverage: a uint8 (H, W) plane that keeps the most opaque alpha drawn at each pixel."""
     sh, sw = sprite.shape[:2]
     scale = height_px / sh
     pu, pv = art.pivot[0] * sw, art.pivot[1] * sh
@@ -142,3 +143,6 @@ def draw_sprite(canvas: np.ndarray, sprite: np.ndarray, art: PropArt, x: float, 
     # bit for bit (255/255), so pixels outside the prop are never touched.
     keep = cv2.cvtColor(cv2.bitwise_not(warped[..., 3]), cv2.COLOR_GRAY2RGB)
     roi[:] = cv2.add(cv2.multiply(roi, keep, scale=1.0 / 255), warped[..., :3])
+    if coverage is not None:
+        cover = coverage[y0:y1, x0:x1]
+        np.maximum(cover, warped[..., 3], out=cover)

@@ -20,7 +20,7 @@ from mirror.render.composite.cutout import PersonCutout
 from mirror.render.composite.filters import FilterBank
 from mirror.render.composite.placements import PlacementTracker
 from mirror.render.composite.props import SpriteCache, draw_sprite
-from mirror.render.stage import NEURAL_STYLE, PROMPT_STYLE, Needs, StageBase, StageContext
+from mirror.render.stage import NEURAL_STYLE, PROMPT_STYLE, PROPS_ALPHA, Needs, StageBase, StageContext
 
 if TYPE_CHECKING:
     from pose import Pose
@@ -34,7 +34,7 @@ CROSSFADE_S = 0.5  # theme changes blend over this long: a cut feels like a glit
 
 class CompositeRenderer(StageBase):
     name: ClassVar[str] = "composite"
-    needs: ClassVar[Needs] = Needs(pose=True, matte=True)
+    needs: ClassVar[Needs] = Needs(pose=True, matte=True, planes=True)
 
     def __init__(self, catalog: "Catalog", *, provided: frozenset[str] = frozenset(),
                  clock: Callable[[], float] = time.monotonic, smoothing: bool = True) -> None:
@@ -68,7 +68,9 @@ class CompositeRenderer(StageBase):
         return self._timings
 
     # ------------------------------------------------------------------ the frame
-    def render(self, image: np.ndarray, pose: "Pose | None", scene: "Scene") -> np.ndarray:
+    def render(self, image: np.ndarray, pose: "Pose | None", scene: "Scene",
+               planes: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """planes: where the props' coverage is left (PROPS_ALPHA) when a later stage repaints."""
         now = self._clock()
         t = now - self._t0
         h, w = image.shape[:2]
@@ -114,8 +116,11 @@ class CompositeRenderer(StageBase):
         t_person = time.perf_counter()
         timings["person"] = t_person - t_person_style
 
+        coverage = None
+        if front and planes is not None and self.provided & {NEURAL_STYLE, PROMPT_STYLE}:
+            coverage = planes[PROPS_ALPHA] = np.zeros((h, w), np.uint8)
         for p in front:
-            self._draw(out, p)
+            self._draw(out, p, coverage)
         t_props = time.perf_counter()
         timings["props"] = t_props - t_person
 
@@ -176,9 +181,9 @@ class CompositeRenderer(StageBase):
         entry = self.catalog.themes.get(theme) if self.catalog is not None else None
         return entry.backdrop if entry is not None else theme
 
-    def _draw(self, canvas: np.ndarray, p: Placement) -> None:
+    def _draw(self, canvas: np.ndarray, p: Placement, coverage: np.ndarray | None = None) -> None:
         sprite, art = self._sprites.get(p.asset, p.color_rgb, p.height_px)
-        draw_sprite(canvas, sprite, art, p.x, p.y, p.angle_deg, p.height_px, p.opacity)
+        draw_sprite(canvas, sprite, art, p.x, p.y, p.angle_deg, p.height_px, p.opacity, coverage)
 
     def _filter_for(self, scene: "Scene") -> str | None:
         style_id = scene.style

@@ -22,8 +22,9 @@ import numpy as np
 from mirror.render.neural.models import NUM_LEARNED, NeuralModelError, StyleNetwork
 from mirror.render.neural.presets import Presets
 from mirror.render.neural.stabilizer import Stabilizer
+from mirror.render.neural.prop_colours import restore_prop_colours
 from mirror.render.neural.upscale import GuidedUpsampler
-from mirror.render.stage import NEURAL_STYLE, Availability, Needs, StageBase, StageContext
+from mirror.render.stage import NEURAL_STYLE, PROPS_ALPHA, Availability, Needs, StageBase, StageContext
 
 if TYPE_CHECKING:
     from mirror.settings import Settings
@@ -36,7 +37,7 @@ BLEND_S = 0.5  # style changes cross over this long: a jump looks like a glitch
 
 class NeuralRepaint(StageBase):
     name: ClassVar[str] = "neural"
-    needs: ClassVar[Needs] = Needs(weights=True)
+    needs: ClassVar[Needs] = Needs(weights=True, planes=True)
     own_thread: ClassVar[bool] = True
     provides: ClassVar[frozenset[str]] = frozenset({NEURAL_STYLE})
 
@@ -91,7 +92,9 @@ class NeuralRepaint(StageBase):
         style = self._catalog.styles.get(scene.style) if scene.style else None
         return style.neural if style else None
 
-    def render(self, image: np.ndarray, pose: "Pose | None", scene: "Scene") -> np.ndarray:
+    def render(self, image: np.ndarray, pose: "Pose | None", scene: "Scene",
+               planes: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """planes: the props' coverage (PROPS_ALPHA), inside which the composite's colours return."""
         preset = self.preset_for(scene)
         weights, opacity = self._blend(preset)
         mix = self.presets[preset].mix if preset else 1.0
@@ -122,7 +125,12 @@ class NeuralRepaint(StageBase):
         if strength < 1.0:
             cv2.addWeighted(painted, strength, image, 1.0 - strength, 0.0, dst=painted)
         t4 = time.perf_counter()
-        self._timings = {"downscale": t1 - t0, "network": t2 - t1, "upscale": t3 - t2, "stabilise+mix": t4 - t3}
+        coverage = planes.get(PROPS_ALPHA) if planes else None
+        if coverage is not None and coverage.shape == image.shape[:2]:
+            restore_prop_colours(painted, image, coverage)
+        t5 = time.perf_counter()
+        self._timings = {"downscale": t1 - t0, "network": t2 - t1, "upscale": t3 - t2, "stabilise+mix": t4 - t3,
+                         "prop_colours": t5 - t4}
         return painted
 
     def _output_buffer(self, shape: tuple[int, ...]) -> np.ndarray:
