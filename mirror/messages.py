@@ -5,6 +5,8 @@ Everything that comes in is size-capped and validated here; anything else gets a
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -12,6 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 4096  # a typed command or a ping; anything bigger is garbage
 MAX_SDP_CHARS = 32_000  # a browser offer with audio + video + data is ~5 KB
+# Nesting allowed in JSON that comes in: our messages are flat objects. Deeper input is refused
+# before parsing, since the json module recurses once per level (4 KB of "[" is a RecursionError).
+MAX_OFFER_DEPTH = 4
+MAX_MESSAGE_DEPTH = 4
+TICKET_CHARS = 64
 
 
 class _Strict(BaseModel):
@@ -21,6 +28,7 @@ class _Strict(BaseModel):
 class Offer(_Strict):
     sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
     type: Literal["offer"]
+    ticket: str | None = Field(default=None, max_length=TICKET_CHARS)  # the queue ticket a 503 gave
 
 
 class Answer(_Strict):
@@ -41,7 +49,7 @@ class CommandMessage(_Strict):
 class PingMessage(_Strict):
     v: Literal[1] = 1
     type: Literal["ping"]
-    t: float
+    t: float = Field(allow_inf_nan=False)
 
 
 ClientMessage = Annotated[Union[CommandMessage, PingMessage], Field(discriminator="type")]
@@ -50,6 +58,61 @@ _client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
 class BadMessage(ValueError):
     """A data-channel message we refuse; the text goes back to the page as an error event."""
+
+
+class BadJson(ValueError):
+    """Input that is not JSON, or JSON we refuse (too deep, NaN, Infinity, numbers out of range)."""
+
+
+# What matters for nesting: escapes (skipped whole), quotes (strings hide brackets) and brackets.
+_TOKEN = re.compile(r'\\.|["\[\]{}]', re.S)
+
+
+def json_depth_exceeds(text: str, max_depth: int) -> bool:
+    """Whether brackets outside strings nest deeper than `max_depth`: one linear scan, no recursion."""
+    depth = 0
+    in_string = False
+    for m in _TOKEN.finditer(text):
+        token = m.group()
+        if token == '"':
+            in_string = not in_string
+        elif in_string or token[0] == "\\":
+            continue
+        elif token in "[{":
+            depth += 1
+            if depth > max_depth:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def load_json(raw: str | bytes, *, max_depth: int) -> Any:
+    """json.loads for input from strangers: bounded depth, no NaN/Infinity (which json.dumps would
+    echo back as invalid JSON), no float that overflows to infinity. Raises BadJson only."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+    except UnicodeDecodeError:
+        raise BadJson("not UTF-8 text") from None
+    if json_depth_exceeds(text, max_depth):
+        raise BadJson(f"nested deeper than {max_depth} levels")
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise BadJson(exc.msg) from None
+    except (ValueError, RecursionError) as exc:  # our refusals; an int too long to convert
+        raise BadJson(str(exc) or type(exc).__name__) from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
 
 
 def parse_client_message(raw: str | bytes) -> CommandMessage | PingMessage:
@@ -63,9 +126,9 @@ def parse_client_message(raw: str | bytes) -> CommandMessage | PingMessage:
     if len(raw) > MAX_MESSAGE_BYTES:
         raise BadMessage(f"message too large ({len(raw)} chars; limit {MAX_MESSAGE_BYTES})")
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise BadMessage(f"message is not JSON: {exc.msg}") from None
+        data = load_json(raw, max_depth=MAX_MESSAGE_DEPTH)
+    except BadJson as exc:
+        raise BadMessage(f"message is not JSON we accept: {exc}") from None
     if not isinstance(data, dict):
         raise BadMessage("message must be a JSON object")
     if data.get("v") != PROTOCOL_VERSION:
@@ -82,7 +145,21 @@ def parse_client_message(raw: str | bytes) -> CommandMessage | PingMessage:
 # ---- server → page (data channel) ----
 def event(kind: str, **fields: Any) -> str:
     """Serialise a server event: {"v": 1, "type": kind, ...}."""
-    return json.dumps({"v": PROTOCOL_VERSION, "type": kind, **fields}, separators=(",", ":"), default=_jsonable)
+    payload = {"v": PROTOCOL_VERSION, "type": kind, **fields}
+    try:
+        return json.dumps(payload, separators=(",", ":"), default=_jsonable, allow_nan=False)
+    except ValueError:  # a NaN or infinity somewhere: JSON has no word for it, so it goes as null
+        return json.dumps(_finite(json.loads(json.dumps(payload, default=_jsonable))), separators=(",", ":"))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _jsonable(value: Any) -> Any:

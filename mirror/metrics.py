@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from mirror.log_limit import RepeatLimit
+
 # Frame latencies are tens of milliseconds; buckets resolve a few ms around one frame (33 ms).
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.033, 0.04, 0.05, 0.066, 0.1, 0.15, 0.25, 0.5, 1.0)
 
@@ -45,6 +47,41 @@ class Metrics:
         self.recorder_frames_dropped = Counter(
             "mirror_recorder_frames_dropped_total", "Frames and audio the recorder dropped because it fell behind",
             registry=r)
+        self.quality_steps = Counter("mirror_quality_steps_total", "Output size changes by the quality loop",
+                                     ["direction"], registry=r)
+        self.output_height = Gauge("mirror_output_height", "The largest output height the quality loop allows now",
+                                   registry=r)
+        # ---- admission, lifetimes, limits (mirror/admission.py, mirror/lifetime.py) ----
+        self.session_cap = Gauge("mirror_session_cap", "Sessions served at once; more wait with a ticket", registry=r)
+        self.sessions_reserved = Gauge(
+            "mirror_sessions_reserved", "Places taken under the cap: admitted and not yet freed", registry=r)
+        self.queue_waiting = Gauge("mirror_queue_waiting", "People waiting with a ticket", registry=r)
+        self.tickets = Counter("mirror_tickets_total", "Queue tickets by outcome (issued, admitted, expired)",
+                               ["outcome"], registry=r)
+        self.sessions_closed = Counter(
+            "mirror_sessions_closed_total", "Sessions ended, by why (connect_timeout, media_timeout, max_length, "
+            "ice_failed, connection_failed, connection_closed, offer_failed, shutdown)", ["reason"], registry=r)
+        self.session_seconds = Histogram(
+            "mirror_session_seconds", "How long sessions lasted, offer to freed",
+            buckets=(1, 5, 10, 30, 60, 120, 300, 600, 1800), registry=r)
+        self.message_errors = Counter(
+            "mirror_message_errors_total", "Data-channel messages whose handler failed (answered with an error)",
+            registry=r)
+        self.messages_limited = Counter(
+            "mirror_messages_rate_limited_total", "Data-channel messages dropped by the per-session rate limit",
+            registry=r)
+        self.log_lines_suppressed = Gauge(
+            "mirror_log_lines_suppressed", "Repeated log lines counted instead of written", registry=r)
+        self.log_lines_suppressed.set_function(lambda: RepeatLimit.suppressed_total)
+        # ---- kiosk and healing (mirror/presence.py, mirror/pipeline.py) ----
+        self.stage_restarts = Counter("mirror_stage_restarts_total", "Broken render stages closed and opened again",
+                                      ["stage"], registry=r)
+        self.presence_changes = Counter("mirror_presence_changes_total",
+                                        "Kiosk: someone came (present), left (absent); their scene reset", ["change"],
+                                        registry=r)
+        self.commands_ignored = Counter("mirror_commands_ignored_total",
+                                        "Kiosk: commands and utterances ignored while nobody was in front", ["source"],
+                                        registry=r)
 
     def forget_session(self, session: str) -> None:
         for metric in (self.frames_in, self.frames_out):

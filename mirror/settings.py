@@ -91,6 +91,38 @@ class Settings:
     # empty = the address the page was loaded from.
     public_url: str = ""
 
+    # --- admission and limits (mirror/admission.py, mirror/lifetime.py, web/signalling.py) ---
+    # Beyond max_sessions an offer gets a queue ticket; the page polls with it every queue_poll_s.
+    queue_max: int = 50  # tickets at most; more get a plain 503
+    queue_poll_s: float = 2.0
+    ticket_ttl_s: float = 10.0  # a ticket not polled this long is dropped (its page was closed)
+    # ICE + DTLS must be connected this long after the offer (a LAN needs < 2 s), else it is closed.
+    connect_timeout_s: float = 15.0
+    # No camera frame for this long: the person is gone (tab closed, network dropped, consent lost).
+    media_timeout_s: float = 5.0
+    max_session_s: float = 0.0  # the longest a session may last; 0 = no limit
+    reap_interval_s: float = 1.0  # how often sessions are checked against these deadlines
+    # Offers per client address: a burst, refilled at a rate (a waiting page polls every queue_poll_s).
+    offer_burst: int = 20
+    offer_rate_per_s: float = 1.0
+    # Data-channel messages per session (the page pings once a second; people type a few commands).
+    message_burst: int = 20
+    message_rate_per_s: float = 10.0
+    # Origins besides the mirror's own that may POST /offer, e.g. https://kiosk.example:8443.
+    allowed_origins: tuple[str, ...] = ()
+    # A client has this long to send a request's headers, then this long for its body.
+    http_header_timeout_s: float = 10.0
+    http_body_timeout_s: float = 10.0
+    http_keep_alive_s: int = 5
+    http_max_connections: int = 256  # open HTTP connections; more get a 503
+    # HTTPS certificate and key: required for any host other than loopback (browsers give the
+    # camera only to secure origins). docs/operations.md shows how to make one.
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
+    # glibc malloc arenas for the server (0 = glibc's default of 8 per core, which lets a
+    # long-running server's memory climb after each session).
+    malloc_arena_max: int = 2
+
     # --- logging ---
     log_level: str = "INFO"  # DEBUG, INFO, WARNING, ERROR
 

@@ -14,7 +14,8 @@ from web.app import create_app
 def client():
     settings = Settings.load(environ={}).replace(speech=False, embeddings=False, stages=("passthrough",),
                                                  max_body_bytes=16_000, ice_addresses=("127.0.0.1",))
-    with TestClient(create_app(settings)) as c:
+    # The mirror's own origin: a loopback server answers loopback host names only (DNS rebinding).
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
         yield c
 
 
@@ -37,6 +38,8 @@ def test_healthz_says_what_is_loaded(client):
         (json.dumps({"sdp": "v=0", "type": "answer"}).encode(), 400, "invalid offer: type"),
         (json.dumps({"type": "offer"}).encode(), 400, "invalid offer: sdp"),
         (json.dumps({"sdp": "this is not sdp", "type": "offer"}).encode(), 400, "cannot use this SDP offer"),
+        (b"[" * 3000 + b"]" * 3000, 400, "nested deeper than"),
+        (b'{"sdp": NaN, "type": "offer"}', 400, "NaN is not a JSON number"),
         (json.dumps({"sdp": "v=0\r\n" + "a=x\r\n" * 5000, "type": "offer"}).encode(), 413, "larger than"),
     ],
 )

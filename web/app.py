@@ -1,64 +1,54 @@
 """The HTTP face of the mirror: the page, WebRTC signalling, health and metrics.
 
     GET  /          the mirror page
-    POST /offer     {"sdp", "type": "offer"} → {"sdp", "type": "answer", "session"}
+    POST /offer     {"sdp", "type": "offer"[, "ticket"]} → {"sdp", "type": "answer", "session"},
+                    or 503 + {"ticket": {"id", "position", "retry_after_s"}} while the mirror is full
+                    (web/signalling.py: every check an offer passes before a session exists)
     GET  /healthz   liveness + what is loaded
     GET  /metrics   Prometheus text format
+    GET  /sessions  the live sessions (operator: Authorization: Bearer <MIRROR_ADMIN_TOKEN>)
     /c/…, /clips/…  recorded clips (web/clips.py)
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+import time
 from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from mirror import messages
+from mirror.admission import Admission
+from mirror.lifetime import Deadlines, Reaper
 from mirror.metrics import Metrics
 from mirror.services import Services
 from mirror.session import Session
 from mirror.settings import Settings
+from web.binding import media_addresses
 from web.clips import clip_routes
 from web.operator import is_operator
+from web.signalling import OfferEndpoint, error
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 CLIP_RETENTION_EVERY_S = 300
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """Read at most `limit` bytes; refuse early on Content-Length, and again while streaming."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge
-    return bytes(body)
-
-
-def error(status: int, text: str) -> JSONResponse:
-    return JSONResponse({"error": text}, status_code=status)
-
-
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    # Media binds where HTTP binds unless MIRROR_ICE_ADDRESSES says otherwise (web/binding.py).
+    settings = settings.replace(ice_addresses=media_addresses(settings))
     metrics = Metrics()
     sessions: dict[str, Session] = {}
+    admission = Admission(settings.max_sessions, queue_max=settings.queue_max, poll_s=settings.queue_poll_s,
+                          ticket_ttl_s=settings.ticket_ttl_s, metrics=metrics)
+    reaper = Reaper(sessions, Deadlines.from_settings(settings), settings.reap_interval_s)
+    offer = OfferEndpoint(settings, sessions, admission, metrics, on_gone=lambda session: reaper.session_gone())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -67,9 +57,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         undo_webrtc = configure_webrtc(settings, metrics.stage_seconds.labels("encode").observe)
         app.state.services = services or await asyncio.to_thread(Services.load, settings)
         retention = asyncio.ensure_future(keep_clips_within_limits(app.state.services))
+        reaping = asyncio.ensure_future(reaper.run())
         yield
         retention.cancel()
-        await asyncio.gather(*(s.close() for s in list(sessions.values())), return_exceptions=True)
+        reaping.cancel()
+        await asyncio.gather(*(s.close("shutdown") for s in list(sessions.values())), return_exceptions=True)
         undo_webrtc()
 
     async def keep_clips_within_limits(svc: Services) -> None:
@@ -85,50 +77,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
-    async def offer(request: Request) -> Response:
-        try:
-            body = await read_body(request, settings.max_body_bytes)
-        except BodyTooLarge:
-            metrics.offers_rejected.labels("too_large").inc()
-            return error(413, f"request body larger than {settings.max_body_bytes} bytes")
-        try:
-            data = json.loads(body)
-            parsed = messages.Offer.model_validate(data)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            metrics.offers_rejected.labels("malformed").inc()
-            return error(400, "body must be JSON: {\"sdp\": \"...\", \"type\": \"offer\"}")
-        except ValidationError as exc:
-            metrics.offers_rejected.labels("malformed").inc()
-            first = exc.errors()[0]
-            return error(400, f"invalid offer: {'.'.join(map(str, first['loc'])) or 'body'}: {first['msg']}")
-        if len(sessions) >= settings.max_sessions:
-            metrics.offers_rejected.labels("busy").inc()
-            return error(503, f"the mirror is busy ({settings.max_sessions} people connected); try again soon")
-        try:
-            session = Session(settings, request.app.state.services, metrics)
-        except Exception as exc:
-            metrics.offers_rejected.labels("server_error").inc()
-            log.exception("could not start a session")
-            return error(500, f"the mirror could not start a session: {exc}")
-        try:
-            answer = await session.accept(parsed)
-        except Exception as exc:  # aiortc raises ValueError and friends on SDP it cannot use
-            metrics.offers_rejected.labels("bad_sdp").inc()
-            log.warning("rejected offer: %s", exc)
-            await session.close()
-            return error(400, f"cannot use this SDP offer: {exc}")
-        sessions[session.id] = session
-        metrics.sessions_total.inc()
-        metrics.sessions_active.set(len(sessions))
-
-        async def forget() -> None:
-            await session.closed.wait()
-            sessions.pop(session.id, None)
-            metrics.sessions_active.set(len(sessions))
-
-        asyncio.ensure_future(forget())
-        return JSONResponse(answer.model_dump())
-
     async def healthz(request: Request) -> Response:
         svc: Services = request.app.state.services
         return JSONResponse({
@@ -143,12 +91,28 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def metrics_endpoint(request: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    async def live_sessions(request: Request) -> Response:
+        if not settings.admin_token:
+            return error(403, "operator routes are off: start the mirror with MIRROR_ADMIN_TOKEN set")
+        if not is_operator(request, settings.admin_token):
+            return error(401, "send Authorization: Bearer <MIRROR_ADMIN_TOKEN>", {"WWW-Authenticate": "Bearer"})
+        now = time.monotonic()
+        return JSONResponse({
+            "cap": admission.cap, "in_use": admission.in_use, "waiting": admission.waiting,
+            "sessions": [{
+                "id": s.id, "state": s.pc.connectionState, "age_s": round(now - s.clock.started_at, 1),
+                "since_media_s": None if s.clock.last_media_at is None else round(now - s.clock.last_media_at, 1),
+                "closing": s.closed.is_set(), "frames_in": s.stats.frames_in, "frames_out": s.stats.frames_out,
+            } for s in list(sessions.values())],
+        })
+
     app = Starlette(
         routes=[
             Route("/", index),
-            Route("/offer", offer, methods=["POST"]),
+            Route("/offer", offer.handle, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/metrics", metrics_endpoint),
+            Route("/sessions", live_sessions),
             *clip_routes(lambda request: request.app.state.services.clips,
                          lambda request: is_operator(request, settings.admin_token), settings.public_url),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -157,5 +121,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     )
     app.state.sessions = sessions
     app.state.metrics = metrics
+    app.state.admission = admission
     app.state.settings = settings
     return app

@@ -1,4 +1,9 @@
-"""`mirror serve`: run the mirror web server."""
+"""`mirror serve`: run the mirror web server.
+
+On loopback it serves plain HTTP (browsers treat http://127.0.0.1 as secure); any other host needs
+--ssl-certfile/--ssl-keyfile, or it refuses to start. It caps glibc's malloc arenas first
+(MIRROR_MALLOC_ARENA_MAX, default 2), before any worker thread exists.
+"""
 from __future__ import annotations
 
 import argparse
@@ -17,20 +22,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--diffusion-model", help="the diffusion stage's weights: a local diffusers-layout directory "
                         "(`mirror weights fetch`) or 'tiny' (env MIRROR_DIFFUSION_MODEL)")
     parser.add_argument("--ice-addresses", help="host candidate addresses to offer, comma-separated "
-                        "(env MIRROR_ICE_ADDRESSES; default all interfaces; 127.0.0.1 keeps media on loopback)")
+                        "(env MIRROR_ICE_ADDRESSES; default: the --host address, every interface for 0.0.0.0)")
+    parser.add_argument("--ssl-certfile", help="HTTPS certificate (PEM), required off loopback (env MIRROR_SSL_CERTFILE)")
+    parser.add_argument("--ssl-keyfile", help="its private key (PEM) (env MIRROR_SSL_KEYFILE)")
+    parser.add_argument("--max-sessions", type=int, help="people served at once; more wait in a queue "
+                        "(env MIRROR_MAX_SESSIONS; default 4)")
+    parser.add_argument("--allowed-origins", help="other page origins that may start sessions, comma-separated "
+                        "(env MIRROR_ALLOWED_ORIGINS)")
     parser.add_argument("--no-speech", dest="speech", action="store_const", const=False,
                         help="do not load the speech model (voice commands off)")
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from web.app import create_app
+    from mirror import allocator
 
     settings = Settings.load({
         "host": args.host, "port": args.port, "stages": args.stages,
         "ice_addresses": args.ice_addresses, "speech": args.speech, "diffusion_model": args.diffusion_model,
+        "ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile, "max_sessions": args.max_sessions,
+        "allowed_origins": args.allowed_origins,
     })
-    log.info("Magic Mirror on http://%s:%d/", settings.host, settings.port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    allocator.limit_arenas(settings.malloc_arena_max)  # before uvicorn, aiortc and the models start threads
+
+    import uvicorn
+
+    from web.app import create_app
+    from web.binding import tls_problem
+    from web.server import uvicorn_config
+
+    problem = tls_problem(settings)
+    if problem:
+        log.error(problem)
+        return 2
+    scheme = "https" if settings.ssl_certfile else "http"
+    log.info("Magic Mirror on %s://%s:%d/ (at most %d at once)", scheme, settings.host, settings.port,
+             settings.max_sessions)
+    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run()
     return 0

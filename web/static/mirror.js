@@ -310,12 +310,8 @@ async function connect() {
   try {
     await pc.setLocalDescription(await pc.createOffer());
     await iceGatheringComplete(pc);
-    const res = await fetch("/offer", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sdp: pc.localDescription.sdp, type: "offer" }),
-    });
-    const body = await res.json();
-    if (!res.ok) throw new Error(body.error || res.statusText);
+    const body = await postOffer(thisPc);
+    if (!body) return;  // replaced by a newer connection while it waited in the queue
     await pc.setRemoteDescription({ sdp: body.sdp, type: "answer" });
     retryMs = 1000;
     showNotice("");
@@ -323,6 +319,31 @@ async function connect() {
     console.warn("connect failed:", err);
     showNotice("Cannot reach the mirror (" + err.message + "). Retrying…");
     scheduleReconnect();
+  }
+}
+
+// POST the offer. While the mirror is full it answers 503 with a queue ticket: show the place in
+// the queue and ask again with the ticket after Retry-After, so people get in in the order they came
+// (a ticket not asked about for a while is dropped by the server).
+async function postOffer(thisPc) {
+  let ticket = null;
+  for (;;) {
+    const res = await fetch("/offer", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sdp: thisPc.localDescription.sdp, type: "offer", ...(ticket ? { ticket } : {}) }),
+    });
+    const body = await res.json();
+    if (res.ok) { stats.queuePosition = null; return body; }
+    if (res.status === 503 && body.ticket) {
+      ticket = body.ticket.id;
+      stats.queuePosition = body.ticket.position;
+      setState("waiting");
+      showNotice(`The mirror is busy: you are number ${body.ticket.position} in the queue.`);
+    } else if (res.status !== 503 && res.status !== 429) {
+      throw new Error(body.error || res.statusText);
+    }
+    await new Promise((resolve) => setTimeout(resolve, (Number(res.headers.get("Retry-After")) || 2) * 1000));
+    if (pc !== thisPc) return null;
   }
 }
 
