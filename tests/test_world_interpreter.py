@@ -233,6 +233,74 @@ def test_styles(interpreter, utterance, style):
     assert say(interpreter, utterance).style == style
 
 
+NAMES = [
+    # painters, works, films, places and characters the catalog lists as names of a look or place
+    ("make it look like Degas", None, "impressionist"),
+    ("paint me like Caravaggio", None, "oil_painting"),
+    ("make it look like Tetris", None, "pixel_art"),
+    ("do me like Alfred Hitchcock", None, "film_noir"),
+    ("make me look like Klimt", None, "mosaic"),
+    ("take me to Arrakis", "desert", None),
+    ("take me to Camelot", "game_of_thrones", None),
+    ("put me in Lapland", "snowy_forest", None),
+    ("send me to Pompeii", "volcano", None),
+    ("put me in the Addams Family house", "haunted_house", None),
+    ("take me to SpongeBob's house", "underwater", None),
+]
+
+
+@pytest.mark.parametrize("utterance, theme, style", NAMES)
+def test_names_of_painters_films_and_places_mean_their_look_or_place(interpreter, utterance, theme, style):
+    scene = say(interpreter, utterance)
+    assert (scene.theme, scene.style) == (theme, style)
+
+
+def test_the_page_is_told_which_name_was_read_as_what(interpreter):
+    assert interpreter.apply(Scene.empty(), "take me to Arrakis").explain == "theme: desert (from 'arrakis')"
+
+
+MOST_SPECIFIC = [
+    # a name said with a generic word that another entry also uses: the specific one is meant
+    ("make it look like a Degas painting", None, "impressionist"),
+    ("make it a watercolor painting", None, "watercolor"),
+    ("take me to the snow queen's castle", "ice_palace", None),
+    ("put me in a frozen castle", "ice_palace", None),
+    ("put me in a vampire castle", "haunted_house", None),
+    ("put me in a medieval castle", "game_of_thrones", None),
+]
+
+
+@pytest.mark.parametrize("utterance, theme, style", MOST_SPECIFIC)
+def test_the_most_specific_name_wins_over_a_generic_word(interpreter, utterance, theme, style):
+    scene = say(interpreter, utterance)
+    assert (scene.theme, scene.style) == (theme, style)
+
+
+@pytest.mark.parametrize("utterance", ["clear it all", "clear all", "wipe everything", "start fresh", "wipe it"])
+def test_clear_it_all_and_its_kin_start_over(interpreter, utterance):
+    scene = say(interpreter, "give me a sword", "put me in space", "make it anime", utterance)
+    assert scene.state == Scene.empty().state
+    assert scene.history  # undoable like every edit
+
+
+NOT_DRAWN = [
+    # (said, extras kept for the prompt, what the page is told: (thing, nearest it can draw))
+    ("give me palm trees", ("palm trees",), [("palm trees", "beach")]),
+    ("give me a dragon", ("a dragon",), [("a dragon", "wings")]),
+    ("take me to the beach with palm trees", ("palm trees",), [("palm trees", None)]),  # the beach is shown
+    ("put me in space with a rocket", ("a rocket",), [("a rocket", None)]),
+    ("give me a crown and a pirate ship", ("a pirate ship",), [("a pirate ship", "parrot")]),
+]
+
+
+@pytest.mark.parametrize("utterance, extras, not_drawn", NOT_DRAWN)
+def test_what_it_cannot_draw_is_kept_and_said_with_the_nearest_it_can(interpreter, utterance, extras, not_drawn):
+    result = interpreter.apply(Scene.empty(), utterance)
+    assert result.scene.extras == extras
+    assert result.not_drawn == not_drawn
+    assert result.to_event()["not_drawn"] == [{"text": t, "nearest": n} for t, n in not_drawn]
+
+
 NOTHING = [
     "hello", "hi there", "wow that's cool", "what is this", "I like it", "thank you", "this is amazing",
     "how does this work", "okay", "um", "", "   ", "I had pasta for lunch", "my name is sam",
@@ -324,5 +392,5 @@ def test_embeddings_of_a_padded_batch_equal_those_of_one_sentence_at_a_time(inte
 
 def test_there_are_at_least_150_utterances_in_these_tables():
     count = (len(ADD) + len(ANCHORS) + len(CHANGES) + len(REMOVALS) + len(THEMES) + len(STYLES) + len(NOTHING)
-             + len(EXTRAS) + sum(len(d[0]) for d in DIALOGUES))
+             + len(EXTRAS) + sum(len(d[0]) for d in DIALOGUES) + len(NAMES) + len(MOST_SPECIFIC) + len(NOT_DRAWN))
     assert count >= 150

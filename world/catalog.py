@@ -28,6 +28,7 @@ class PropEntry:
     asset: str
     size: float  # drawn height in shoulder widths at scale 1.0
     layer: str  # "front" or "behind" the person
+    names: tuple[str, ...] = ()  # proper names that mean it ("excalibur"): see ThemeEntry.names
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class ThemeEntry:
     synonyms: tuple[str, ...]
     prompt: str
     backdrop: str
+    # Proper names that mean this theme: films, places, characters ("tatooine" → desert). Matched
+    # like synonyms; the page is told the name was read as this theme.
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class StyleEntry:
     prompt: str
     filter: str  # composite filter id
     neural: str | None  # neural preset id, or None when only the filter exists
+    names: tuple[str, ...] = ()  # painters, works, films in this look ("hokusai" → ukiyo-e)
 
 
 @dataclass(frozen=True)
@@ -71,11 +76,11 @@ class Catalog:
 
         props = {k: _prop(k, v) for k, v in read("props.toml").items()}
         themes = {
-            k: ThemeEntry(k, v["name"], _synonyms(v), v["prompt"], v.get("backdrop", k))
+            k: ThemeEntry(k, v["name"], _synonyms(v), v["prompt"], v.get("backdrop", k), _names(v))
             for k, v in read("themes.toml").items()
         }
         styles = {
-            k: StyleEntry(k, v["name"], _synonyms(v), v["prompt"], v["filter"], v.get("neural"))
+            k: StyleEntry(k, v["name"], _synonyms(v), v["prompt"], v["filter"], v.get("neural"), _names(v))
             for k, v in read("styles.toml").items()
         }
         colors_file = read("colors.toml")
@@ -96,6 +101,15 @@ class Catalog:
         for color, rgb in self.colors.items():
             if len(rgb) != 3 or not all(0 <= c <= 255 for c in rgb):
                 raise CatalogError(f"colour {color}: {rgb} is not an RGB triple")
+        # One phrase, one thing: the interpreter would silently take whichever it read first.
+        owner: dict[str, str] = {name: f"colour {name}" for name in (*self.colors, *self.color_synonyms)}
+        for group, entries in (("prop", self.props), ("theme", self.themes), ("style", self.styles)):
+            for entry in entries.values():
+                for phrase in (*entry.synonyms, *entry.names):
+                    key = " ".join(phrase.lower().replace("'", "").replace("-", " ").split())
+                    other = owner.setdefault(key, f"{group} {entry.id}")
+                    if other != f"{group} {entry.id}":
+                        raise CatalogError(f"{group} {entry.id}: {phrase!r} already names {other}")
 
     def color_rgb(self, name: str | None) -> tuple[int, int, int] | None:
         if name is None:
@@ -123,6 +137,10 @@ def _synonyms(entry: dict) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _names(entry: dict) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n.lower() for n in entry.get("names", ())))
+
+
 def _prop(key: str, v: dict) -> PropEntry:
     if v["anchor"] not in ANCHORS:
         raise CatalogError(f"prop {key}: anchor {v['anchor']!r} is not one of {ANCHORS}")
@@ -130,5 +148,5 @@ def _prop(key: str, v: dict) -> PropEntry:
         raise CatalogError(f"prop {key}: layer must be one of {LAYERS}")
     return PropEntry(
         id=key, name=v["name"], synonyms=_synonyms(v), anchor=v["anchor"], prompt=v["prompt"],
-        asset=v.get("asset", key), size=float(v["size"]), layer=v.get("layer", "front"),
+        asset=v.get("asset", key), size=float(v["size"]), layer=v.get("layer", "front"), names=_names(v),
     )

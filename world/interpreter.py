@@ -1,9 +1,12 @@
 """Utterance + scene → new scene: what the person asked the mirror to change.
 
-A first, rule-based interpreter: normalise the text, split it into clauses, find catalog mentions
-(exact, then fuzzy for whisper's misspellings) and an intent per clause (add, change, remove,
-theme, style, strength, undo/redo/reset). A clause without its own verb inherits the previous
-clause's ("give me a blue sword and a crown"). Unknown things asked for go to the scene's extras.
+A rule-based interpreter: normalise the text; whole-utterance commands first (undo, redo, reset,
+corrections and terse negation: world/corrections.py); else split it into clauses, find catalog
+mentions (world/phrases.py: names too, the most specific one winning) and an intent per clause
+(add, change, remove, theme, style, strength). A clause without its own verb inherits the previous
+clause's ("give me a blue sword and a crown"). What the catalog cannot draw is kept as free text
+in the scene's extras (the generative renderer's prompt uses them) and reported, with the nearest
+thing it can draw, in `Interpretation.not_drawn`: never silently something else.
 """
 from __future__ import annotations
 
@@ -14,17 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from world import edits
+from world import corrections, edits
 from world.catalog import ANCHORS, Catalog
-from world.phrases import COMMON_WORDS, Mention, Phrases, normalise, phrase_in
+from world.phrases import COMMON_WORDS, SIZE_WORDS, Mention, Phrases, normalise, phrase_in
 from world.scene import Scene
 
-_SIZE_WORDS = {
-    "bigger": 1.5, "larger": 1.5, "big": 1.5, "large": 1.5, "longer": 1.5, "taller": 1.5,
-    "huge": 2.0, "giant": 2.0, "enormous": 2.0, "massive": 2.0, "gigantic": 2.0,
-    "smaller": 0.67, "small": 0.67, "shorter": 0.67, "little": 0.67,
-    "tiny": 0.5, "mini": 0.5, "teeny": 0.5,
-}
 _ANCHOR_WORDS = {
     "right hand": "right_hand", "left hand": "left_hand", "my hand": "right_hand", "hand": "right_hand",
     "head": "head", "face": "face", "eyes": "face", "neck": "neck", "back": "back",
@@ -33,14 +30,15 @@ _ANCHOR_WORDS = {
 }
 _UNDO = ("undo", "go back", "take that back", "undo that", "back")
 _REDO = ("redo", "do it again", "put it back")
-_RESET = ("start over", "reset", "start again", "clear everything", "begin again", "from scratch")
+_RESET = ("start over", "reset", "start again", "clear everything", "begin again", "from scratch", "clear it all",
+          "clear all", "clear it", "wipe it all", "wipe everything", "wipe it", "start fresh", "fresh start")
 _REMOVE_VERBS = ("remove", "take away", "take off", "get rid of", "no more", "without", "lose the", "drop the",
                  "delete", "take it off", "throw away", "away with")
 # Removal said around the thing: "take the crown off", "put the sword away".
 _REMOVE_AROUND = re.compile(r"\b(take|get|pull)\b(?: \w+){1,3} off\b|\bput\b(?: \w+){1,3} away\b")
 _UNWANTED = ("don t want", "do not want", "dont want", "don t need", "do not need", "don t like", "do not like")
-_REMOVE_ALL = ("remove everything", "take it all off", "take everything off", "remove all", "clear all",
-               "no more props", "take everything away", "get rid of everything")
+_REMOVE_ALL = ("remove everything", "take it all off", "take everything off", "remove all", "no more props",
+               "take everything away", "get rid of everything")
 _ADD_VERBS = ("give me", "i want", "i d like", "i would like", "add", "put", "i need", "hand me", "can i have",
               "can i get", "let me have", "bring me", "show me with", "wear", "holding", "hold")
 _CHANGE_VERBS = ("make", "turn", "change", "paint", "color", "colour")
@@ -57,8 +55,13 @@ _CLEAR_STYLE = ("normal look", "no style", "no filter", "remove the style", "bac
 # "a pirate ship"→parrot 0.65, "a flying elephant"→parrot 0.43, "pasta for lunch" 0.29 are not.
 # Props need the most: a wrong prop on the body is worse than the thing going to the prompt.
 MEANING_THRESHOLD = {"prop": 0.70, "theme": 0.55, "style": 0.60}
+# A suggestion for something it cannot draw may be looser: it is only offered ("try: wings").
+NEAREST_THRESHOLD = 0.45
 _NEGATION = re.compile(r"\b(don t|do not|dont|never|no thanks|not)\b")
 _FILLER = re.compile(r"\b(a|an|the|some|please|my|me|of|with|pair|like|look|style|it|now|also|can|you|and)\b")
+# Words that say nothing about which catalog entry is nearest to a thing it cannot draw.
+_STOP = {"a", "an", "the", "some", "of", "with", "and", "in", "on", "at", "to", "my", "me", "it", "please", "big",
+         "little", "made", "land", "lot", "lots", "kind", "sort", "one", "like", "look", "real", "really", "very"}
 
 
 @dataclass
@@ -68,10 +71,14 @@ class Interpretation:
     changed: bool
     changes: list[str] = field(default_factory=list)
     explain: str = ""
+    # What was asked for that the catalog cannot draw (kept as free text for the generative
+    # renderer), each with the nearest thing it can draw, or None: [("palm trees", "beach")].
+    not_drawn: list[tuple[str, str | None]] = field(default_factory=list)
 
     def to_event(self) -> dict[str, Any]:
         return {"utterance": self.utterance, "changed": self.changed, "changes": list(self.changes),
-                "explain": self.explain, "scene": self.scene.to_dict(history=False)}
+                "explain": self.explain, "scene": self.scene.to_dict(history=False),
+                "not_drawn": [{"text": text, "nearest": nearest} for text, nearest in self.not_drawn]}
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,7 @@ class _Step:
     scene: Scene
     intent: str | None
     notes: tuple[str, ...] = ()
+    not_drawn: tuple[str, ...] = ()  # free text added to the scene: things and places it cannot draw
 
 
 class Interpreter:
@@ -132,7 +140,8 @@ class Interpreter:
         if not norm:
             result.explain = "nothing said"
             return result
-        new, notes = self._interpret(scene, norm)
+        done = self._interpret(scene, norm)
+        new, notes = done.scene, list(done.notes)
         if new.state == scene.state:
             new = scene  # edits that cancel out change nothing, not even the version
         elif notes not in (["undo"], ["redo"]):
@@ -142,21 +151,28 @@ class Interpreter:
         result.changed = new is not scene and new.state != scene.state
         result.changes = notes if result.changed else []
         result.explain = "; ".join(notes) if result.changed else (notes[0] if notes else "nothing to change")
+        if result.changed:
+            result.not_drawn = [(text, self._nearest_drawable(text, new)) for text in done.not_drawn]
         return result
 
     # ---- whole-utterance commands, then clause by clause ----
-    def _interpret(self, scene: Scene, norm: str) -> tuple[Scene, list[str]]:
+    def _interpret(self, scene: Scene, norm: str) -> _Step:
         if phrase_in(norm, _RESET):
-            return edits.reset(scene), ["started over"]
+            return _Step(edits.reset(scene), None, ("started over",))
         if phrase_in(norm, _REDO):
-            return edits.redo(scene), ["redo"]
+            return _Step(edits.redo(scene), None, ("redo",))
         if phrase_in(norm, _UNDO) and len(norm.split()) <= 4:
-            return edits.undo(scene), ["undo"]
+            return _Step(edits.undo(scene), None, ("undo",))
+        correction = corrections.read(norm, scene, self.phrases)
+        if correction is not None:
+            corrected, notes = corrections.apply(correction, scene, self.catalog)
+            return _Step(corrected, None, tuple(notes))
         if phrase_in(norm, _REMOVE_ALL):
-            return edits.clear_props(scene), ["removed everything"]
+            return _Step(edits.clear_props(scene), None, ("removed everything",))
         for phrase in self.phrases.and_phrases:
             norm = norm.replace(phrase, phrase.replace(" and ", " & "))
         notes: list[str] = []
+        not_drawn: list[str] = []
         intent: str | None = None
         for clause in re.split(r"\b(?:and then|and|then|also|plus)\b|,", norm):
             clause = clause.strip().replace(" & ", " and ")
@@ -165,7 +181,8 @@ class Interpreter:
             step = self._clause(scene, clause, intent)
             scene, intent = step.scene, step.intent
             notes.extend(step.notes)
-        return scene, notes
+            not_drawn.extend(step.not_drawn)
+        return _Step(scene, None, tuple(notes), tuple(not_drawn))
 
     def _clause(self, scene: Scene, text: str, intent: str | None) -> _Step:
         """One clause: what it says, then the first reading that applies. A clause without its own
@@ -189,19 +206,20 @@ class Interpreter:
         notes += looks
         if said.props:
             return self._add_or_change_props(scene, said, verb, notes)
-        if (said.colors or said.sizes) and not said.themes and not said.styles and scene.focus is not None:
+        if (said.colors or said.sizes or said.anchor) and not said.themes and not said.styles \
+                and scene.focus is not None:
             if verb in ("change", "add", None) or intent == "change":
                 return self._change_focus(scene, said, notes)
         if said.themes or said.styles:
-            return _Step(scene, verb, notes)
+            return self._with_extra(scene, said, verb, notes)
         if phrase_in(text, _PLACE_CUES):
             return self._place(scene, said, notes)
         return self._extra(scene, said, verb, notes)
 
     # ---- the readings of a clause, each returning what it did ----
     def _parse(self, text: str) -> _Said:
-        return _Said(text, tuple(self.phrases.mentions(text)), tuple(_SIZE_WORDS[w] for w in text.split() if w in _SIZE_WORDS),
-                     self._anchor(text), self._verb(text))
+        sizes = tuple(SIZE_WORDS[w] for w in text.split() if w in SIZE_WORDS)
+        return _Said(text, tuple(self.phrases.mentions(text)), sizes, self._anchor(text), self._verb(text))
 
     def _negated(self, scene: Scene, said: _Said) -> _Step:
         """"I don't want the sword any more" about a sword that is there means take it away; any
@@ -250,13 +268,17 @@ class Interpreter:
         return _Step(scene, "remove", tuple(removed))
 
     def _set_looks(self, scene: Scene, said: _Said) -> tuple[Scene, tuple[str, ...]]:
+        """One theme and one style at a time: of several named, the most specific ("a Monet
+        painting" is impressionist, not any painting)."""
         notes = []
-        for m in said.themes:
+        if said.themes:
+            m = self.phrases.most_specific(said.themes)
             scene = edits.set_theme(scene, m.id)
-            notes.append(f"theme: {self.catalog.themes[m.id].name}")
-        for m in said.styles:
+            notes.append(f"theme: {self.catalog.themes[m.id].name}" + _from_name(m))
+        if said.styles:
+            m = self.phrases.most_specific(said.styles)
             scene = edits.set_style(scene, m.id)
-            notes.append(f"style: {self.catalog.styles[m.id].name}")
+            notes.append(f"style: {self.catalog.styles[m.id].name}" + _from_name(m))
         return scene, tuple(notes)
 
     def _add_or_change_props(self, scene: Scene, said: _Said, verb: str | None, notes: tuple[str, ...]) -> _Step:
@@ -276,10 +298,21 @@ class Interpreter:
         return _Step(scene, verb or "add", tuple(done))
 
     def _change_focus(self, scene: Scene, said: _Said, notes: tuple[str, ...]) -> _Step:
-        """A colour or size with no prop named ("make it blue", "bigger") changes "it": the focus."""
+        """A colour, size or place on the body with no prop named ("make it blue", "bigger", "put it
+        in my left hand") changes "it": the focus."""
         scene = edits.change_prop(scene, scene.focus, color=said.colors[0].id if said.colors else None,
-                                  scale_by=math.prod(said.sizes) if said.sizes else None)
+                                  scale_by=math.prod(said.sizes) if said.sizes else None, anchor=said.anchor)
         return _Step(scene, "change", (*notes, f"changed {self.catalog.props[scene.props[scene.focus].kind].name}"))
+
+    def _with_extra(self, scene: Scene, said: _Said, verb: str | None, notes: tuple[str, ...]) -> _Step:
+        """A theme or style "with" something the catalog cannot draw ("somewhere tropical with palm
+        trees"): the something goes to the prompt."""
+        match = re.search(r"\bwith (.+)$", said.text)
+        if match is None or any(m.start >= len(said.text[:match.start()].split()) for m in said.mentions):
+            return _Step(scene, verb, notes)
+        thing = match.group(1).strip()
+        scene = edits.add_extra(scene, thing)
+        return _Step(scene, verb, (*notes, f"added '{thing}' (not in the catalog: it goes to the prompt)"), (thing,))
 
     def _place(self, scene: Scene, said: _Said, notes: tuple[str, ...]) -> _Step:
         """A place the catalog has no theme for ("take me to ancient rome") goes to the prompt."""
@@ -287,16 +320,42 @@ class Interpreter:
         if len(place) >= 3 and place not in COMMON_WORDS:
             scene = edits.set_place(scene, place)
             notes += (f"added 'in {place}' (not a theme I can draw: it goes to the prompt)",)
+            return _Step(scene, "theme", notes, (place,))
         return _Step(scene, "theme", notes)
 
     def _extra(self, scene: Scene, said: _Said, verb: str | None, notes: tuple[str, ...]) -> _Step:
-        """A thing asked for that the catalog does not have goes to the prompt, not the bin."""
-        if verb == "add" and said.verb == "add":
+        """A thing asked for that the catalog does not have goes to the prompt, not the bin: said
+        with a verb ("give me a dragon") or after one ("a sword and a dragon")."""
+        if verb == "add" and (said.verb == "add" or re.match(r"(a|an|some) \w", said.text)):
             thing = self._unknown_thing(said.text)
             if thing:
                 scene = edits.add_extra(scene, thing)
                 notes += (f"added '{thing}' (not in the catalog: it goes to the prompt)",)
+                return _Step(scene, verb, notes, (thing,))
         return _Step(scene, verb, notes)
+
+    def _nearest_drawable(self, text: str, scene: Scene) -> str | None:
+        """The catalog entry nearest to something it cannot draw, to suggest instead ("palm trees"
+        → beach, whose picture has them): the entry whose synonyms or picture share the most words
+        with it, else the nearest by meaning. None when the scene already shows the nearest."""
+        shown = {("theme", scene.theme), ("style", scene.style), *(("prop", p.kind) for p in scene.props)}
+        words = {w.rstrip("s") for w in text.split() if w not in _STOP and len(w) >= 3}
+        best, best_score = None, 0
+        for group, entries in (("prop", self.catalog.props), ("theme", self.catalog.themes),
+                               ("style", self.catalog.styles)):
+            for entry in entries.values():
+                said = {w.rstrip("s") for phrase in (*entry.synonyms, entry.prompt) for w in normalise(phrase).split()}
+                if len(words & said) > best_score:
+                    best, best_score = (group, entry), len(words & said)
+        if best is None and self.embedder is not None and words:
+            scores = self._meaning_vectors @ self.embedder.embed([text])[0]
+            index = int(np.argmax(scores))
+            if scores[index] >= NEAREST_THRESHOLD:
+                group, entry_id = self._meaning_keys[index]
+                best = (group, getattr(self.catalog, f"{group}s")[entry_id])
+        if best is None or (best[0], best[1].id) in shown:
+            return None
+        return best[1].name
 
     # ---- pieces ----
     def _verb(self, clause: str) -> str | None:
@@ -345,16 +404,21 @@ class Interpreter:
         return best
 
     def _unknown_thing(self, clause: str) -> str | None:
-        for verb in _ADD_VERBS:
-            match = re.search(rf"\b{verb}\b(.*)", clause)
-            if match:
-                rest = re.sub(r"^\s*(me|to have|to see|on me)\b", "", match.group(1)).strip()
-                rest = re.sub(r"\b(please|on me|now)\b", "", rest).strip()
-                core = _FILLER.sub("", rest)
-                for other in _ADD_VERBS:
-                    core = re.sub(rf"\b{other}\b", " ", core)
-                if any(len(w) >= 3 and w not in COMMON_WORDS for w in core.split()):
-                    return rest if rest.startswith(("a ", "an ", "the ", "some ")) else f"a {rest}"
+        """The thing asked for, as said after the verb ("give me a dragon" → "a dragon"), or the
+        whole clause when it is a bare "a/an/some ..." after an earlier verb."""
+        after = [m.group(1) for verb in _ADD_VERBS if (m := re.search(rf"\b{verb}\b(.*)", clause))]
+        if not after and re.match(r"(a|an|some) ", clause):
+            after = [clause]
+        for said in after:
+            rest = re.sub(r"^\s*(me|to have|to see|on me)\b", "", said).strip()
+            rest = re.sub(r"\b(please|on me|now)\b", "", rest).strip()
+            core = _FILLER.sub("", rest)
+            for other in _ADD_VERBS:
+                core = re.sub(rf"\b{other}\b", " ", core)
+            if any(len(w) >= 3 and w not in COMMON_WORDS for w in core.split()):
+                # "a dragon" as said; "a" added to a bare singular ("give me dragon"), not to plurals.
+                plural = rest.endswith("s") and not rest.endswith("ss")
+                return rest if plural or rest.startswith(("a ", "an ", "the ", "some ")) else f"a {rest}"
         return None
 
 
@@ -371,3 +435,8 @@ def _nearest(colors: list[Mention], prop: Mention, before: bool) -> str | None:
     if before_prop:
         return before_prop[-1].id
     return colors[0].id if colors else None
+
+
+def _from_name(m: Mention) -> str:
+    """For the page: which name was read as the entry ("ukiyo-e (from 'hokusai')")."""
+    return f" (from '{m.phrase}')" if m.name else ""

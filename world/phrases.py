@@ -1,9 +1,11 @@
 """What the catalog's things are called, and finding them in what was said.
 
-Every synonym of every prop, theme and style, and every colour word, normalised into one table
-(phrase → group and id). A clause's mentions are found longest phrase first, so "haunted castle"
-is one theme and not a castle; exact matches first, then fuzzy ones for whisper's misspellings
-("sord", "wizzard hat").
+Every synonym and name of every prop, theme and style, and every colour word, normalised into one
+table (phrase → group and id). A clause's mentions are found longest phrase first, so "haunted
+castle" is one theme and not a castle; exact matches first (a possessive also as its name:
+"dracula's" → "dracula"), then fuzzy ones for whisper's misspellings ("sord", "wizzard hat").
+When a clause names two themes or two styles, the most specific one is meant
+(`Phrases.specificity`): "a Van Gogh painting" is Van Gogh, "Elsa's castle" the ice palace.
 """
 from __future__ import annotations
 
@@ -23,12 +25,23 @@ COMMON_WORDS = {"make", "give", "want", "with", "look", "like", "take", "more", 
                 "wearing", "love", "okay", "good", "yeah", "maybe", "think", "could", "would", "should", "does"}
 
 
+# Relative sizes by the word for them ("make it bigger"); products for several ("bigger, bigger").
+SIZE_WORDS = {
+    "bigger": 1.5, "larger": 1.5, "big": 1.5, "large": 1.5, "longer": 1.5, "taller": 1.5,
+    "huge": 2.0, "giant": 2.0, "enormous": 2.0, "massive": 2.0, "gigantic": 2.0,
+    "smaller": 0.67, "small": 0.67, "shorter": 0.67, "little": 0.67,
+    "tiny": 0.5, "mini": 0.5, "teeny": 0.5,
+}
+
+
 @dataclass(frozen=True)
 class Mention:
     group: str  # "prop", "theme", "style", "color"
     id: str
     start: int  # word offsets in the clause
     end: int
+    phrase: str = ""  # the catalog phrase matched
+    name: bool = False  # the phrase is a proper name of the thing ("tatooine"), not what it is called
 
 
 class Phrases:
@@ -36,10 +49,14 @@ class Phrases:
 
     def __init__(self, catalog: Catalog) -> None:
         self.table: dict[str, tuple[str, str]] = {}  # phrase → (group, id)
+        self.names: set[str] = set()
         for group, entries in (("prop", catalog.props), ("theme", catalog.themes), ("style", catalog.styles)):
             for entry in entries.values():
                 for synonym in entry.synonyms:
                     self.table.setdefault(normalise(synonym), (group, entry.id))
+                for name in entry.names:
+                    if self.table.setdefault(normalise(name), (group, entry.id)) == (group, entry.id):
+                        self.names.add(normalise(name))
         for color in catalog.colors:
             self.table.setdefault(color, ("color", color))
         for word, color in catalog.color_synonyms.items():
@@ -48,6 +65,22 @@ class Phrases:
         self._fuzzy_words = sorted({p for p in self.table if len(p) >= 4})
         # Multi-word phrases that contain "and" ("black and white"): clause splitting must keep them whole.
         self.and_phrases = [p for p in self.table if " and " in p]
+        # How many other themes (styles, props) use each word: "castle" names three themes, "elsa" one.
+        users: dict[tuple[str, str], set[str]] = {}
+        for phrase, (group, entry) in self.table.items():
+            for word in phrase.split():
+                users.setdefault((group, word), set()).add(entry)
+        self._others = {key: len(entries) - 1 for key, entries in users.items()}
+
+    def specificity(self, mention: Mention) -> tuple[int, int]:
+        """Which of two mentions of one group is meant: the longer phrase, then the one whose words
+        fewer other entries share ("painting" is said of five styles, "monet" of one)."""
+        words = mention.phrase.split()
+        return len(words), -min(self._others.get((mention.group, w), 0) for w in words) if words else 0
+
+    def most_specific(self, mentions: list[Mention]) -> Mention:
+        """The most specific mention; among equals the last said (a later word corrects an earlier one)."""
+        return max(reversed(mentions), key=self.specificity)
 
     def mentions(self, clause: str) -> list[Mention]:
         words = clause.split()
@@ -57,19 +90,28 @@ class Phrases:
             for i in range(len(words) - n + 1):
                 if any(taken[i:i + n]):
                     continue
-                phrase = " ".join(words[i:i + n])
-                hit = self.table.get(phrase)
-                if hit is None and n == 1 and len(phrase) >= 4 and phrase not in COMMON_WORDS:
-                    close = difflib.get_close_matches(phrase, self._fuzzy_words, n=1, cutoff=0.84)
-                    hit = self.table[close[0]] if close else None
-                if hit is None and n >= 2:
-                    close = difflib.get_close_matches(phrase, [p for p in self.table if len(p.split()) == n],
+                said = " ".join(words[i:i + n])
+                phrase = self._exact(said)
+                if phrase is None and n == 1 and len(said) >= 4 and said not in COMMON_WORDS:
+                    close = difflib.get_close_matches(said, self._fuzzy_words, n=1, cutoff=0.84)
+                    phrase = close[0] if close else None
+                if phrase is None and n >= 2:
+                    close = difflib.get_close_matches(said, [p for p in self.table if len(p.split()) == n],
                                                       n=1, cutoff=0.92)
-                    hit = self.table[close[0]] if close else None
-                if hit is not None:
-                    found.append(Mention(hit[0], hit[1], i, i + n))
+                    phrase = close[0] if close else None
+                if phrase is not None:
+                    group, entry = self.table[phrase]
+                    found.append(Mention(group, entry, i, i + n, phrase, phrase in self.names))
                     taken[i:i + n] = [True] * n
         return sorted(found, key=lambda m: m.start)
+
+    def _exact(self, said: str) -> str | None:
+        if said in self.table:
+            return said
+        # "dracula's castle" is normalised to "draculas castle": try the name without its "s".
+        if said.endswith("s") and said[:-1] in self.table and len(said) >= 5:
+            return said[:-1]
+        return None
 
 
 def normalise(text: str) -> str:

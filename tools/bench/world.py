@@ -113,8 +113,17 @@ def describe_scene(scene) -> str:
 
 
 def _held_out_dialogues(plain, with_embeddings) -> None:
-    """Round 2 (tools/bench/world_heldout_dialogues.py): dialogues written before issue 21's work."""
+    """Rounds 2 and 3 of issue 21 (tools/bench/world_heldout_dialogues.py, world_heldout_blind.py)."""
+    from tools.bench.world_heldout_blind import BLIND
     from tools.bench.world_heldout_dialogues import DIALOGUES
+
+    for title, cases in (("round 2: names, corrections, one-word commands, resets, free text; written before the "
+                          "work, designed against", DIALOGUES),
+                         ("round 3, blind: written after the interpreter work, first run reported", BLIND)):
+        _dialogue_accuracy(f"held-out dialogues, {title} ({len(cases)})", cases, plain, with_embeddings)
+
+
+def _dialogue_accuracy(title: str, cases, plain, with_embeddings) -> None:
     from world import Scene
 
     def reads(interpreter, before, text, props, theme, style, extras) -> tuple[bool, str]:
@@ -123,15 +132,15 @@ def _held_out_dialogues(plain, with_embeddings) -> None:
             scene = interpreter.apply(scene, said).scene
         return scene_matches(scene, props, theme, style, extras), describe_scene(scene)
 
-    results = {name: [reads(i, *case) for case in DIALOGUES] for name, i in
-               (("rules + fuzzy", plain), ("rules + fuzzy + meaning (MiniLM)", with_embeddings))}
-    print_table(f"held-out dialogues, round 2 ({len(DIALOGUES)}: names, corrections, one-word commands, "
-                "resets, free text; written before the work)",
-                ["interpreter", "read right", "accuracy"],
+    meaning = "rules + fuzzy + meaning (MiniLM)"
+    results = {name: [reads(i, *case) for case in cases] for name, i in
+               (("rules + fuzzy", plain), (meaning, with_embeddings))}
+    print_table(title, ["interpreter", "read right", "accuracy"],
                 [[name, f"{sum(ok for ok, _ in r)}/{len(r)}", f"{100 * sum(ok for ok, _ in r) / len(r):.1f} %"]
                  for name, r in results.items()])
-    for (before, text, props, theme, style, extras), (ok, got) in zip(DIALOGUES, results["rules + fuzzy + meaning (MiniLM)"]):
+    for (before, text, props, theme, style, extras), (ok, got) in zip(cases, results[meaning]):
         if not ok:
             context = f" (after {' / '.join(before)})" if before else ""
-            wanted = f"props={list(props)} theme={theme} style={style}" + (f" extras={list(extras)}" if extras is not None else "")
+            wanted = f"props={list(props)} theme={theme} style={style}"
+            wanted += f" extras={list(extras)}" if extras is not None else ""
             print(f"  missed: {text!r}{context}: wanted {wanted}; got {got}")
