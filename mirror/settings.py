@@ -123,6 +123,17 @@ class Settings:
     # long-running server's memory climb after each session).
     malloc_arena_max: int = 2
 
+    # --- kiosk (`mirror kiosk`, `serve --kiosk`; mirror/presence.py) ---
+    # Only the person in front of the mirror gives commands, each visitor's scene is forgotten when
+    # they leave, and the page is told when someone comes and goes (its attract screen).
+    kiosk: bool = False
+    # Nobody seen for this long: the person has gone and the page shows its attract screen.
+    kiosk_absent_s: float = 10.0
+    # Nobody seen for this long: the scene resets to empty. A visitor who steps aside for less keeps
+    # their scene; shorter than kiosk_absent_s so the attract screen never invites anyone into a
+    # stranger's scene.
+    kiosk_reset_s: float = 8.0
+
     # --- logging ---
     log_level: str = "INFO"  # DEBUG, INFO, WARNING, ERROR
 

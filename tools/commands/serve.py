@@ -31,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(env MIRROR_ALLOWED_ORIGINS)")
     parser.add_argument("--no-speech", dest="speech", action="store_const", const=False,
                         help="do not load the speech model (voice commands off)")
+    parser.add_argument("--kiosk", action="store_const", const=True, help="kiosk mode: commands only from the person "
+                        "in front, each visitor's scene reset when they leave (env MIRROR_KIOSK; `mirror kiosk`)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         "host": args.host, "port": args.port, "stages": args.stages,
         "ice_addresses": args.ice_addresses, "speech": args.speech, "diffusion_model": args.diffusion_model,
         "ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile, "max_sessions": args.max_sessions,
-        "allowed_origins": args.allowed_origins,
+        "allowed_origins": args.allowed_origins, "kiosk": args.kiosk,
     })
     allocator.limit_arenas(settings.malloc_arena_max)  # before uvicorn, aiortc and the models start threads
 

@@ -1,0 +1,73 @@
+"""Someone in front of the kiosk, from the pose of the frames it sends: when the page is told that a
+person came or went, and when their scene is forgotten."""
+from __future__ import annotations
+
+import pytest
+
+from mirror.presence import ABSENT, PRESENT, PRESENT_AFTER_S, RESET, Presence
+
+FPS = 30
+
+
+def run(presence: Presence, timeline: list[tuple[float, bool]], until: float) -> list[tuple[float, str]]:
+    """Feed frames at 30 fps: `timeline` is [(from_s, person_there)], in order. Returns (time, change)."""
+    changes = []
+    for i in range(int(until * FPS)):
+        t = i / FPS
+        there = [found for start, found in timeline if start <= t][-1]
+        changes += [(t, change) for change in presence.observe(there, t)]
+    return changes
+
+
+def at(changes, change: str) -> list[float]:
+    return [t for t, c in changes if c == change]
+
+
+def test_nobody_is_there_until_a_pose_has_been_seen_for_half_a_second():
+    presence = Presence(absent_after_s=2, reset_after_s=1)
+    changes = run(presence, [(0, False), (1, True)], until=3)
+    assert presence.present
+    assert at(changes, PRESENT) == [pytest.approx(1 + PRESENT_AFTER_S, abs=1.5 / FPS)]
+    assert at(changes, ABSENT) == [] and at(changes, RESET) == []
+
+
+def test_a_passer_by_or_a_one_frame_detection_does_not_wake_the_mirror():
+    presence = Presence(absent_after_s=2, reset_after_s=1)
+    flicker = [(0, False), (1, True), (1 + 2 / FPS, False), (2, True), (2.3, False)]
+    assert run(presence, flicker, until=6) == []
+
+
+def test_the_scene_resets_after_the_grace_period_and_the_attract_screen_follows():
+    presence = Presence(absent_after_s=3, reset_after_s=2)
+    changes = run(presence, [(0, True), (2, False)], until=8)
+    last_seen = 2 - 1 / FPS
+    assert [c for _, c in changes] == [PRESENT, RESET, ABSENT]
+    assert at(changes, RESET) == [pytest.approx(last_seen + 2, abs=1.5 / FPS)]
+    assert at(changes, ABSENT) == [pytest.approx(last_seen + 3, abs=1.5 / FPS)]
+
+
+def test_a_visitor_who_steps_aside_for_less_than_the_grace_period_keeps_their_scene():
+    presence = Presence(absent_after_s=3, reset_after_s=2)
+    changes = run(presence, [(0, True), (2, False), (3.5, True)], until=8)
+    assert [c for _, c in changes] == [PRESENT]
+
+
+def test_the_next_visitor_is_welcomed_after_the_last_one_left():
+    presence = Presence(absent_after_s=3, reset_after_s=2)
+    changes = run(presence, [(0, True), (2, False), (7, True)], until=10)
+    assert [c for _, c in changes] == [PRESENT, RESET, ABSENT, PRESENT]
+    assert at(changes, PRESENT)[1] == pytest.approx(7 + PRESENT_AFTER_S, abs=1.5 / FPS)
+
+
+def test_absence_is_noticed_when_frames_stop_coming():
+    presence = Presence(absent_after_s=3, reset_after_s=2)
+    run(presence, [(0, True)], until=1)  # then the camera is unplugged: no frames, only ticks
+    ticks = [(t / 10, c) for t in range(10, 60) for c in presence.tick(t / 10)]
+    assert [c for _, c in ticks] == [RESET, ABSENT]
+    assert at(ticks, ABSENT)[0] == pytest.approx(1 + 3, abs=0.15)
+
+
+def test_nobody_seen_since_start_resets_nothing():
+    presence = Presence(absent_after_s=1, reset_after_s=0.5)
+    assert run(presence, [(0, False)], until=5) == []
+    assert not presence.present
