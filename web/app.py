@@ -6,6 +6,7 @@
                     (web/signalling.py: every check an offer passes before a session exists)
     GET  /healthz   liveness + what is loaded
     GET  /metrics   Prometheus text format
+    GET  /status    the operator's view: sessions, fps, stage health, last errors (web/status.py)
     GET  /sessions  the live sessions (operator: Authorization: Bearer <MIRROR_ADMIN_TOKEN>)
     /c/…, /clips/…  recorded clips (web/clips.py)
 """
@@ -34,6 +35,7 @@ from web.binding import media_addresses
 from web.clips import clip_routes
 from web.operator import is_operator
 from web.signalling import OfferEndpoint, error
+from web.status import status_routes
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -115,6 +117,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Route("/sessions", live_sessions),
             *clip_routes(lambda request: request.app.state.services.clips,
                          lambda request: is_operator(request, settings.admin_token), settings.public_url),
+            *status_routes(lambda request: is_operator(request, settings.admin_token)),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,
