@@ -25,7 +25,9 @@ class LiveServer:
     def __init__(self, settings: Settings, services=None) -> None:
         # Clips go to a folder of the test's own unless it names one.
         self._own_clips = Path(tempfile.mkdtemp(prefix="mirror-clips-")) if settings.clips_dir == Settings.clips_dir else None
-        self.settings = settings.replace(port=settings.port or free_port(), clips_dir=self._own_clips or settings.clips_dir)
+        # A free port unless the test names one (8000, the default, may be a developer's own server).
+        port = settings.port if settings.port not in (0, Settings.port) else free_port()
+        self.settings = settings.replace(port=port, clips_dir=self._own_clips or settings.clips_dir)
         self.app = create_app(self.settings, services)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.settings.port, log_level="warning",
                                 lifespan="on")
