@@ -23,6 +23,9 @@ applied to the resized RGB clamped to 0..255; a chroma sample is the mean of its
 
 uint8 results are rounded half up, floor(v + 0.5), after clamping to 0..255 (one rule that the
 kernels and references share; torch.round's half-to-even would need a libdevice call in the kernel).
+
+Inputs may have any strides (crops, padded decoder planes, channels-last views); `out` may too and
+is written in place, in its own dtype. Everything is computed in fp32.
 """
 import torch
 import torch.nn.functional as F
