@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each whole-frame pipeline row")
     parser.add_argument("--no-pipeline", action="store_true", help="skip the whole-frame rows")
     parser.add_argument("--gallery", type=Path, default=None, help="write the preset pictures into this folder")
+    parser.add_argument("--int8", action="store_true",
+                        help="only compare the network quantised to int8 (QDQ) with the float one it ships as")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,6 +43,13 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.load()
     catalog = Catalog.load()
     scene = Scene.empty().edit(style=args.style)
+    if args.int8:
+        from mirror.render.neural import Presets
+        from tools.bench.neural_int8 import compare
+
+        preset = catalog.styles[args.style].neural
+        compare(settings.neural_width, settings.neural_height, args.frames, Presets.load()[preset].weights)
+        return 0
     frames = [f.image for f in clip_frames(args.frames, settings.width, settings.height)]
 
     rows = []
