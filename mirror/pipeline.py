@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from mirror.posing import InlinePose, PoseSource, PoseThread
+from mirror.quality import AdaptiveQuality
 from mirror.slot import LatestSlot, SlotClosed
 from mirror.render.registry import stage_class
 from mirror.render.stage import RenderStage, StageContext
@@ -103,7 +104,8 @@ class FramePipeline:
         stages: list[RenderStage],
         scene_source: Callable[[], "Scene"],
         *,
-        size: tuple[int, int],
+        size: tuple[int, int] | None = None,
+        quality: AdaptiveQuality | None = None,
         pose_factory: Callable[[], object] | None,
         pose_every: int = 1,
         pose_thread: bool = False,
@@ -115,7 +117,12 @@ class FramePipeline:
     ) -> None:
         """need_pose: run pose even if no stage needs it (a kiosk tells presence from it).
         settings, catalog: what a broken stage is opened again with; without them it is only skipped."""
+        if (size is None) == (quality is None):
+            raise ValueError("give either a fixed output size or an AdaptiveQuality")
+        # The output size: exactly `size` (benches, tests), or the camera's fitted into the quality
+        # loop's current box (sessions; mirror/quality.py).
         self.size = size
+        self.quality = quality
         self._scene_source = scene_source
         self._metrics = metrics
         self._session = session
@@ -204,6 +211,7 @@ class FramePipeline:
             if frame is None:
                 continue
             self._observe("wait_" + inbox.name, frame.waited(inbox.name))
+            busy_since = time.perf_counter()
             try:
                 if index == 0:
                     self._prepare(frame)
@@ -214,6 +222,10 @@ class FramePipeline:
                     # Convert to the encoder's format here, off the event loop.
                     frame.output = video_from_rgb(frame.image)
                     self._timed(frame, "to_yuv", started)
+                frame.timings[f"busy_{index}"] = time.perf_counter() - busy_since
+                if last and self.quality is not None:
+                    # The busiest worker bounds the frame rate: that is what the quality loop watches.
+                    self.quality.observe(max(v for k, v in frame.timings.items() if k.startswith("busy_")))
             except Exception:
                 self.errors += 1
                 log.exception("frame %d failed in worker %d; skipped", frame.seq, index)
@@ -228,7 +240,7 @@ class FramePipeline:
         started = time.perf_counter()
         image = rgb_from_video(frame.source)
         frame.source = None
-        w, h = self.size
+        w, h = self.size or self.quality.size_for((image.shape[1], image.shape[0]))
         if image.shape[1] != w or image.shape[0] != h:
             image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
         frame.image = np.ascontiguousarray(image)

@@ -22,6 +22,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Callable, Protocol
 
+import cv2
 import numpy as np
 
 from mirror.slot import LatestSlot, SlotClosed
@@ -33,6 +34,26 @@ log = logging.getLogger(__name__)
 
 # Called with ("pose", seconds) for every pose run, from whichever thread ran it.
 Observe = Callable[[str, float], None]
+
+# Pose and matte run at most this wide: an HD frame is shrunk for them and the keypoints and matte
+# scaled back, so their cost stays that of 640×480 whatever the output size.
+POSE_WIDTH = 640
+
+
+def estimate(estimator, image: np.ndarray, at: float, matte: bool) -> "Pose":
+    """The estimator's pose for `image`, run at POSE_WIDTH at most, in `image`'s pixels."""
+    from pose import Pose
+
+    h, w = image.shape[:2]
+    if w <= POSE_WIDTH:
+        return estimator.estimate(image, at, matte=matte)
+    small = cv2.resize(image, (POSE_WIDTH, round(h * POSE_WIDTH / w) // 2 * 2), interpolation=cv2.INTER_AREA)
+    pose = estimator.estimate(small, at, matte=matte)
+    landmarks = pose.landmarks.copy()
+    landmarks[:, 0] *= w / small.shape[1]
+    landmarks[:, 1] *= h / small.shape[0]
+    full_matte = None if pose.matte is None else cv2.resize(pose.matte, (w, h), interpolation=cv2.INTER_LINEAR)
+    return Pose(landmarks, full_matte, w, h)
 
 
 class PoseSource(Protocol):
@@ -61,7 +82,7 @@ class InlinePose:
         h, w = image.shape[:2]
         if self._last is None or self._count % self._every == 0 or (self._last.width, self._last.height) != (w, h):
             started = time.perf_counter()
-            self._last = self._estimator.estimate(image, at, matte=self._matte)
+            self._last = estimate(self._estimator, image, at, self._matte)
             if self._observe:
                 self._observe("pose", time.perf_counter() - started)
         self._count += 1
@@ -132,7 +153,7 @@ class PoseThread:
                         return
                 started = time.perf_counter()
                 try:
-                    pose = estimator.estimate(image, at, matte=self._matte)
+                    pose = estimate(estimator, image, at, self._matte)
                 except Exception:
                     log.exception("pose failed on a frame; the previous pose stays")
                     continue

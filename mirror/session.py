@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from mirror import messages
+from mirror import messages, quality
 from mirror.lifetime import SessionClock
 from mirror.log_limit import limit_repeats
 from mirror.pipeline import Frame, FramePipeline
@@ -84,7 +84,7 @@ class Session:
         self.pipeline = FramePipeline(
             stages,
             lambda: self.control.scene,
-            size=(settings.width, settings.height),
+            quality=quality.for_settings(settings, on_change=self._on_quality_change),
             pose_factory=pose_factory,
             pose_every=settings.pose_every,
             pose_thread=settings.pose_thread,
@@ -180,6 +180,11 @@ class Session:
         self.recording.video(frame.output, frame.timings["sent_at"])
         if self.kiosk is not None:
             self.kiosk.frame(frame.pose, frame.timings["sent_at"])
+
+    def _on_quality_change(self, box: tuple[int, int], direction: str) -> None:
+        """Called on the pipeline's output worker when the output size steps down or up."""
+        self.metrics.quality_steps.labels(direction).inc()
+        self.metrics.output_height.set(box[1])
 
     def _on_action(self, action: str) -> None:
         from world.actions import RECORD_START, RECORD_STOP

@@ -36,8 +36,15 @@ class Settings:
     fast_vp8: bool = True
 
     # --- frame pipeline ---
+    # The output follows the camera's size up to max_width × max_height (HD), stepping down to
+    # 960×540 and then to width × height when frames take longer than the frame budget
+    # (mirror/quality.py); pose, matte and the style network keep their small working sizes.
     width: int = 640
     height: int = 480
+    max_width: int = 1280
+    max_height: int = 720
+    adaptive_quality: bool = True
+    target_fps: float = 30.0
     # Ordered render stages after pose, by name from mirror/render/registry.py, or "auto": the best
     # chain this machine can run (composite + diffusion with a GPU and weights, else composite + neural).
     stages: tuple[str, ...] = ("auto",)

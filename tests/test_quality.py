@@ -1,0 +1,134 @@
+"""HD when the machine holds it: the output size steps down when frames run over the budget and
+back up when there is room, and every step shows on /metrics."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import ClassVar
+
+import av
+import numpy as np
+import pytest
+
+from mirror.metrics import Metrics
+from mirror.pipeline import FramePipeline
+from mirror.quality import AdaptiveQuality, fit, ladder
+from mirror.render.stage import StageBase
+from mirror.settings import Settings
+from world import Scene
+
+HD, QHD, VGA = (1280, 720), (960, 540), (640, 480)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.mark.parametrize("camera, box, size", [
+    ((1280, 720), HD, (1280, 720)),
+    ((1920, 1080), HD, (1280, 720)),
+    ((1280, 720), QHD, (960, 540)),
+    ((640, 480), HD, (640, 480)),  # never upscaled
+    ((1280, 960), HD, (960, 720)),
+    ((1283, 723), QHD, (958, 540)),  # even sides for I420
+])
+def test_the_output_is_the_camera_fitted_into_the_box(camera, box, size):
+    assert fit(camera, box) == size
+
+
+def test_the_ladder_runs_from_hd_through_960x540_to_the_floor():
+    assert ladder(Settings.load(environ={})) == [HD, QHD, VGA]
+    assert ladder(Settings.load({"max_width": 640, "max_height": 480}, environ={})) == [VGA]
+
+
+def run_frames(quality, clock, busy_s, seconds):
+    for _ in range(int(seconds * 30)):
+        clock.now += 1 / 30
+        quality.observe(busy_s)
+
+
+def test_over_budget_steps_down_and_room_steps_back_up():
+    clock, steps = Clock(), []
+    quality = AdaptiveQuality([HD, QHD, VGA], budget_s=1 / 30, clock=clock, on_change=lambda box, d: steps.append(d))
+    run_frames(quality, clock, 0.020, 5)
+    assert quality.level == 0 and steps == []  # 20 ms a frame: HD holds
+    run_frames(quality, clock, 0.045, 1.5)
+    assert quality.level == 1 and steps == ["down"]  # over the 33 ms budget: down one step, not two at once
+    run_frames(quality, clock, 0.045, 2.5)
+    assert quality.level == 2 and steps == ["down", "down"]
+    run_frames(quality, clock, 0.010, 10)
+    assert quality.level == 0 and steps == ["down", "down", "up", "up"]
+
+
+def test_no_step_up_when_the_bigger_size_would_not_fit():
+    clock = Clock()
+    quality = AdaptiveQuality([HD, QHD], budget_s=1 / 30, clock=clock)
+    quality.level = 1
+    run_frames(quality, clock, 0.020, 20)  # 20 ms × 1.78 (HD's pixels) = 36 ms: over the budget at HD
+    assert quality.level == 1
+
+
+class PixelCost(StageBase):
+    """Real CPU work in proportion to the frame's pixels, `load` times over: a machine getting busier."""
+
+    name: ClassVar[str] = "pixel_cost"
+    load = 0.0
+
+    def render(self, image, pose, scene):
+        out = np.ascontiguousarray(255 - image)
+        for _ in range(int(self.load)):
+            out = np.ascontiguousarray(255 - out)
+        time.sleep(self.load * image.shape[0] * image.shape[1] / (1280 * 720) * 0.012)
+        return out
+
+
+def test_a_loaded_machine_steps_the_size_down_and_back_up_on_metrics():
+    metrics = Metrics()
+
+    def on_change(box, direction):
+        metrics.quality_steps.labels(direction).inc()
+        metrics.output_height.set(box[1])
+
+    stage = PixelCost()
+    quality = AdaptiveQuality([HD, QHD, VGA], budget_s=1 / 30, on_change=on_change)
+    pipeline = FramePipeline([stage], Scene.empty, quality=quality, pose_factory=None)
+    camera = av.VideoFrame.from_ndarray(np.full((720, 1280, 3), 90, np.uint8), format="rgb24").reformat(format="yuv420p")
+    sizes: list[tuple[int, int]] = []
+    stop = threading.Event()
+
+    def drain():
+        while not stop.is_set():
+            frame = pipeline.output.take(timeout=0.05)
+            if frame is not None:
+                sizes.append(frame.image.shape[1::-1])
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+
+    def feed(seconds, until=lambda: False):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not until():
+            pipeline.submit(camera)
+            time.sleep(1 / 30)
+
+    try:
+        feed(1.0)
+        assert sizes and sizes[-1] == HD
+        stage.load = 4.0  # ~50 ms at HD: over the 33 ms budget
+        feed(10, until=lambda: sizes[-1] != HD)
+        stepped_down = sizes[-1]
+        stage.load = 0.0
+        feed(20, until=lambda: sizes[-1] == HD)
+    finally:
+        stop.set()
+        reader.join()
+        pipeline.close()
+    assert stepped_down in (QHD, VGA)
+    assert sizes[-1] == HD
+    assert metrics.quality_steps.labels("down")._value.get() >= 1
+    assert metrics.quality_steps.labels("up")._value.get() >= 1
+    assert metrics.output_height._value.get() == 720
