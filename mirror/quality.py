@@ -26,7 +26,8 @@ DOWN_WINDOW_S = 1.0  # over budget for this long (p80) → step down
 UP_WINDOW_S = 3.0  # this long with room (p90 × pixel growth < UP_HEADROOM × budget) → step up
 UP_HEADROOM = 0.8
 COOLDOWN_S = 2.0  # after a change, its effect is measured before the next one
-MIN_SAMPLES = 10
+MIN_SAMPLES = 10  # frames seen before stepping up
+MIN_DOWN_SAMPLES = 5  # frames seen before stepping down: at 2 fps a second holds only two
 
 
 MIDDLE_BOX = (960, 540)  # between HD and the floor: 56 % of 720p's pixels
@@ -86,7 +87,9 @@ class AdaptiveQuality:
             if now - self._since < COOLDOWN_S:
                 return
             recent = [b for t, b in self._samples if now - t <= DOWN_WINDOW_S]
-            if len(recent) >= MIN_SAMPLES and np.percentile(recent, 80) > self.budget_s and \
+            if len(recent) < MIN_DOWN_SAMPLES:  # a slow mirror: its last few frames, however old
+                recent = [b for _, b in list(self._samples)[-MIN_DOWN_SAMPLES:]]
+            if len(recent) >= MIN_DOWN_SAMPLES and np.percentile(recent, 80) > self.budget_s and \
                     self.level < len(self.boxes) - 1:
                 self._step(+1, "down", now)
             elif self.level > 0 and now - self._since >= UP_WINDOW_S and len(self._samples) >= MIN_SAMPLES:

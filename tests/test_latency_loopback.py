@@ -113,3 +113,14 @@ def test_flash_detector_follows_a_lasting_shift_in_brightness():
         t += 0.033
         detector.see(gray_frame(level), t)
     assert detector.latencies == pytest.approx([2 * 0.033 - 0.01])
+
+
+def test_a_configuration_may_name_its_scene_so_styled_and_plain_rows_share_a_run():
+    from tools.bench.latency import SCENES, Config
+
+    styled = Config.parse("composite+neural:fixed@theme+style")
+    assert (styled.renderer, styled.server_fix, styled.scene) == ("composite+neural", True, "theme+style")
+    assert styled.label == "composite+neural:fixed@theme+style"
+    assert "van gogh" in SCENES["theme+style"] and "van gogh" not in SCENES["theme"]
+    with pytest.raises(ValueError, match="unknown scene"):
+        Config.parse("composite:fixed@disco")

@@ -15,6 +15,9 @@ Configurations (all in one run, so ratios compare like with like on this noisy 2
 - one "client stock" row: server fixed, the client's receiver stock;
 - "bare echo": an in-process aiortc peer that sends back what it decodes (no HTTP, no pipeline):
   the transport's own floor.
+A configuration may name its scene after an `@` (SCENES: empty, style, theme, theme+style), so the
+styled mirror and the same scene without a style are measured in one run; `--camera 1280x720`
+plays the clip in HD. Every row also gives the size the client received and the frames per second.
 Media never leaves 127.0.0.1: the client and the server offer only loopback host candidates, and
 the bench refuses to measure if the answer carries any other address.
 """
@@ -57,6 +60,13 @@ BRIGHT_STEP = 30  # luma rise (0..255) over the recent baseline that counts as "
 NEURAL_BRIGHT_STEP = 12
 LOOPBACK = "127.0.0.1"
 SCENE_COMMAND = "put me in game of thrones and give me a sword and a crown and make it look like van gogh"
+# Scenes a configuration can name (RENDERER:fixed@SCENE): with and without a painted style.
+SCENES = {
+    "empty": None,
+    "style": "make it look like van gogh",
+    "theme": "put me in game of thrones and give me a blue sword and a crown",
+    "theme+style": "put me in game of thrones and give me a blue sword and a crown and make it look like van gogh",
+}
 DEFAULT_CONFIGS = (
     "echo:fixed",
     "passthrough:stock", "passthrough:fixed",
@@ -169,14 +179,18 @@ class Outcome:
     frames_seen: int
     client_marker_frames: int | None  # frames the client's receiver released on the marker bit
     note: str = ""
+    size: tuple[int, int] = (0, 0)  # of the last frame received
+    fps: float = 0.0  # frames received per second while flashing
 
 
 async def measure(signal: Signal, *, flashes: int, period: float, client_fix: bool, warmup: float = 1.5,
-                  command: str | None = None, bright_step: float = BRIGHT_STEP) -> Outcome:
+                  command: str | None = None, bright_step: float = BRIGHT_STEP,
+                  camera: tuple[int, int] = (640, 480)) -> Outcome:
     """Connect an aiortc client through `signal` (offer → answer), play the flash clip and time
     each flash's return."""
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    clip = FlashClip()
+    clip = FlashClip(*camera)
+    size = [0, 0]
     detector = FlashDetector(clip.flash_sent, step=bright_step)
     first_frame = asyncio.get_running_loop().create_future()
     try:
@@ -196,6 +210,7 @@ async def measure(signal: Signal, *, flashes: int, period: float, client_fix: bo
                 at = time.monotonic()
                 if not first_frame.done():
                     first_frame.set_result(at)
+                size[:] = frame.width, frame.height
                 detector.see(frame, at)
 
         watcher = None
@@ -215,14 +230,16 @@ async def measure(signal: Signal, *, flashes: int, period: float, client_fix: bo
         await asyncio.wait_for(first_frame, timeout=20)
         await asyncio.sleep(warmup)  # encoders settle, the scene command is applied, pose is tracking
         clip.arm(flashes, period)
+        armed_at, frames_before = time.monotonic(), detector.frames
         deadline = time.monotonic() + flashes * (period + 0.1) + 3
         while time.monotonic() < deadline:
             if len(clip.flash_sent) >= flashes and time.monotonic() - clip.flash_sent[-1] > 1.0:
                 break
             await asyncio.sleep(0.1)
         fixed = marker_buffer(transceiver.receiver)
+        fps = (detector.frames - frames_before) / (time.monotonic() - armed_at)
         return Outcome(detector.latencies, len(clip.flash_sent), detector.frames,
-                       fixed.marker_frames if fixed else None)
+                       fixed.marker_frames if fixed else None, size=(size[0], size[1]), fps=fps)
     finally:
         clip.stop()
         if watcher is not None:
@@ -374,17 +391,22 @@ class Config:
     renderer: str  # "echo" or the server's MIRROR_STAGES
     server_fix: bool
     client_fix: bool = True
+    scene: str | None = None  # a SCENES name; None = the --say command
 
     @classmethod
     def parse(cls, text: str) -> "Config":
+        text, _, scene = text.partition("@")
         parts = text.split(":")
         if len(parts) not in (2, 3) or parts[1] not in ("stock", "fixed") or parts[2:] not in ([], ["client-stock"]):
-            raise ValueError(f"bad configuration {text!r}: use RENDERER:stock|fixed[:client-stock]")
-        return cls(parts[0], parts[1] == "fixed", not parts[2:])
+            raise ValueError(f"bad configuration {text!r}: use RENDERER:stock|fixed[:client-stock][@SCENE]")
+        if scene and scene not in SCENES:
+            raise ValueError(f"unknown scene {scene!r}: choose from {sorted(SCENES)}")
+        return cls(parts[0], parts[1] == "fixed", not parts[2:], scene or None)
 
     @property
     def label(self) -> str:
-        return f"{self.renderer}:{'fixed' if self.server_fix else 'stock'}" + ("" if self.client_fix else ":client-stock")
+        return (f"{self.renderer}:{'fixed' if self.server_fix else 'stock'}" + ("" if self.client_fix else ":client-stock")
+                + (f"@{self.scene}" if self.scene else ""))
 
 
 @dataclass
@@ -403,6 +425,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "a MIRROR_STAGES value with '+' between stages (e.g. composite+neural)")
     parser.add_argument("--say", default=SCENE_COMMAND, help="the scene command the client sends once connected")
     parser.add_argument("--no-command", action="store_true", help="send no scene command (an empty scene)")
+    parser.add_argument("--camera", default="640x480", help="the client camera's size, e.g. 1280x720")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -445,9 +468,10 @@ async def _run_all(configs: list[Config], args: argparse.Namespace) -> list[Row]
                 try:
                     await server.ready()
                     step = NEURAL_BRIGHT_STEP if "neural" in stages else BRIGHT_STEP
+                    command = SCENES[config.scene] if config.scene else None if args.no_command else args.say
+                    camera = tuple(int(v) for v in args.camera.split("x"))
                     row.outcome = await measure(server.signal, flashes=args.flashes, period=args.period, bright_step=step,
-                                                client_fix=config.client_fix,
-                                                command=None if args.no_command else args.say)
+                                                client_fix=config.client_fix, command=command, camera=camera)
                     row.server = await server.server_metrics()
                 finally:
                     server.stop()
@@ -466,7 +490,7 @@ def _report(rows: list[Row], args: argparse.Namespace) -> None:
     for row in rows:
         c = row.config
         if row.error:
-            table.append([c.label, "", "", "", "", "", "", "", "", row.error])
+            table.append([c.label, "", "", "", "", "", "", "", "", "", "", row.error])
             continue
         twin = by_label.get(f"{c.renderer}:stock") if c.server_fix and c.client_fix else None
         base = by_label.get(f"passthrough:{'fixed' if c.server_fix else 'stock'}")
@@ -478,16 +502,39 @@ def _report(rows: list[Row], args: argparse.Namespace) -> None:
             c.label, "fixed" if c.server_fix else "stock", "fixed" if c.client_fix else "stock",
             f"{len(o.latencies)}/{o.flashes_sent}", stat(row, 50), stat(row, 95),
             f"{ratio(stat(row, 50), stat(twin, 50))} / {ratio(stat(row, 95), stat(twin, 95))}" if twin else "",
-            over, server, "",
+            over, server, f"{o.size[0]}x{o.size[1]}", f"{o.fps:.1f}", "",
         ])
     print_table(
-        f"Glass-to-glass on loopback, 640×480 VP8 at 30 fps, {args.flashes} flashes every {args.period:.1f} s "
-        "(ms; client = aiortc)",
+        f"Glass-to-glass on loopback, {args.camera.replace('x', '×')} VP8 camera at 30 fps, {args.flashes} flashes "
+        f"every {args.period:.1f} s (ms; client = aiortc)",
         ["config", "server rx", "client rx", "seen", "p50", "p95", "fixed/stock p50 / p95",
-         "− passthrough p50 / p95", "server mean", "error"],
+         "− passthrough p50 / p95", "server mean", "received", "fps", "error"],
         table,
     )
+    _report_styled(rows)
     _report_stages(rows)
+
+
+def _report_styled(rows: list[Row]) -> None:
+    """The painted style's cost in latency: each @style row against the same stages and scene
+    without the style, measured in this run."""
+    pairs = [("empty", "style"), ("theme", "theme+style")]
+    by_label = {r.config.label: r for r in rows if r.outcome and r.outcome.latencies}
+    table = []
+    for row in rows:
+        for plain, styled in pairs:
+            if row.config.scene != styled:
+                continue
+            base = by_label.get(row.config.label.replace(f"@{styled}", f"@{plain}"))
+            if base is None or row.config.label not in by_label:
+                continue
+            p95 = percentile_ms(row.outcome.latencies, 95) - percentile_ms(base.outcome.latencies, 95)
+            table.append([row.config.label, base.config.label, percentile_ms(base.outcome.latencies, 95),
+                          percentile_ms(row.outcome.latencies, 95), f"{p95:+.1f}",
+                          "yes" if p95 <= 1000 / FPS else "no"])
+    if table:
+        print_table("The style's added lag (p95 ms): at most one frame interval (33 ms) is the target",
+                    ["styled", "same without style", "p95 without", "p95 styled", "added", "≤ 33 ms"], table)
 
 
 # The server's steps in the order a frame meets them; anything else the server reports comes after.
