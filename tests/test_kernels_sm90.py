@@ -21,7 +21,8 @@ TYPES = {torch.float16: "fp16", torch.bfloat16: "bf16", torch.float32: "fp32", t
 class Capture:
     """Stands in for `launchable`: records (kernel, args, constexprs) instead of running."""
 
-    def __init__(self):
+    def __init__(self, kernel):
+        self.kernel = kernel
         self.launches = []
 
     def __call__(self, kernel, device):
@@ -86,8 +87,7 @@ def test_kernel_compiles_for_sm90(name, monkeypatch):
     kernel = getattr(module, kernel_name)
     if not isinstance(kernel, JITFunction):
         pytest.skip("TRITON_INTERPRET was set when kernels were imported: nothing to compile")
-    capture = Capture()
-    capture.kernel = kernel
+    capture = Capture(kernel)
     monkeypatch.setattr(module, "launchable", capture)
     call()
     [(kernel, args, constexprs)] = capture.launches
