@@ -6,22 +6,10 @@ and the server offers only 127.0.0.1 (Settings.ice_addresses).
 from __future__ import annotations
 
 import contextlib
-import shutil
 from pathlib import Path
 from typing import Iterator
 
-# /usr/bin/chromium is a wrapper script; Playwright needs the real binary.
-CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
-
-
-def chromium_path() -> str:
-    for candidate in CHROMIUM_CANDIDATES:
-        if Path(candidate).exists():
-            return candidate
-    found = shutil.which("chromium")
-    if not found:
-        raise RuntimeError("Chromium is not installed: run `make test` (it apt-installs chromium)")
-    return found
+from tools.chromium import chromium_path
 
 
 @contextlib.contextmanager

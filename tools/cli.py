@@ -19,6 +19,8 @@ COMMANDS = {
     "transcribe": ("tools.commands.transcribe", "transcribe an audio file into utterances (JSON lines)"),
     "snapshot": ("tools.commands.snapshot", "render a scene over a photo into a PNG"),
     "weights": ("tools.commands.weights", "fetch the diffusion stage's weights (needs internet)"),
+    "kiosk": ("tools.commands.kiosk", "run the mirror unattended: server + full-screen browser, restarted if they die"),
+    "status": ("tools.commands.status", "how a running mirror is doing: sessions, fps, stage health, last errors"),
 }
 BENCHES = {
     "pipeline": ("tools.bench.pipeline", "frame pipeline fps and latency vs passthrough"),
