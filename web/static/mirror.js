@@ -8,6 +8,11 @@ const params = new URLSearchParams(location.search);
 // each flash comes back: a real glass-to-glass measurement in this browser.
 const PROBE = params.get("probe") === "1";
 const FLASH_EVERY_MS = 1500, FLASH_MS = 100, MARK = 32;
+// kiosk=1 (kiosk.js draws the rest): nobody is there to press reload, so it retries twice a second,
+// and a server silent for SERVER_SILENT_MS (killed, unplugged) is left at once, not after ICE's ~30 s.
+const KIOSK = params.get("kiosk") === "1";
+const RETRY_FIRST_MS = KIOSK ? 500 : 1000, RETRY_MAX_MS = KIOSK ? 500 : 5000;
+const SERVER_SILENT_MS = 3000;
 
 const $ = (id) => document.getElementById(id);
 const video = $("mirror");
@@ -17,7 +22,7 @@ const stats = { connected: false, framesShown: 0, fps: 0, serverMs: null, g2gMs:
 window.mirrorStats = stats;  // read by the end-to-end test
 
 let pc = null, channel = null, localStream = null, sentStream = null;
-let retryMs = 1000, retryTimer = null, pingTimer = null;
+let retryMs = RETRY_FIRST_MS, retryTimer = null, pingTimer = null, lastHeardAt = 0;
 
 function setState(state) {
   stats.state = state;
@@ -51,7 +56,34 @@ async function getMedia() {
     }
   }
   sentStream = PROBE ? probeStream(localStream) : localStream;
+  watchCamera();
   return localStream;
+}
+
+// ---- a camera that goes away (unplugged, its driver reset) is asked for again and put back into
+// the call in place of the old track, without a new connection ----
+function watchCamera() {
+  for (const track of localStream.getVideoTracks()) track.addEventListener("ended", reacquireCamera, { once: true });
+}
+
+async function reacquireCamera(event) {
+  const asked = event.target.getConstraints();  // what the lost camera was asked for
+  showNotice("The camera went away: looking for it…");
+  for (;;) {
+    try {
+      const track = (await navigator.mediaDevices.getUserMedia({ video: asked })).getVideoTracks()[0];
+      for (const old of localStream.getVideoTracks()) localStream.removeTrack(old);
+      localStream.addTrack(track);
+      const sender = pc && pc.getSenders().find((s) => s.track && s.track.kind === "video");
+      if (sender && !PROBE) await sender.replaceTrack(track);
+      stats.cameraReacquired = (stats.cameraReacquired || 0) + 1;
+      showNotice("");
+      watchCamera();
+      return;
+    } catch (err) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
 }
 
 // ---- glass-to-glass probe ----
@@ -122,6 +154,7 @@ function onVideoFrame(now, meta) {
 
 // ---- events from the server ----
 function onEvent(msg) {
+  lastHeardAt = performance.now();
   stats.events.push(msg.type);
   // Other scripts on the page (kiosk.js) follow the same events without touching this file.
   window.dispatchEvent(new CustomEvent("mirror-event", { detail: msg }));
@@ -138,7 +171,7 @@ function onEvent(msg) {
   } else if (msg.type === "scene") {
     stats.scene = msg.scene;
     renderScene(msg.scene);
-    showCaption(msg.utterance, msg.changed ? msg.explain : "(nothing to change)");
+    if (msg.utterance) showCaption(msg.utterance, msg.changed ? msg.explain : "(nothing to change)");
   } else if (msg.type === "recording") {
     showRecording(msg);
   } else if (msg.type === "clip") {
@@ -285,8 +318,10 @@ async function connect() {
   channel = pc.createDataChannel("events");
   channel.onmessage = (e) => { try { onEvent(JSON.parse(e.data)); } catch (err) { console.warn(err); } };
   channel.onopen = () => {
+    lastHeardAt = performance.now();
     clearInterval(pingTimer);
     pingTimer = setInterval(() => {
+      if (KIOSK && performance.now() - lastHeardAt > SERVER_SILENT_MS) { scheduleReconnect(); return; }
       send({ type: "ping", t: performance.now() });
       browserSteps(thisPc);
     }, 1000);
@@ -313,7 +348,7 @@ async function connect() {
     const body = await postOffer(thisPc);
     if (!body) return;  // replaced by a newer connection while it waited in the queue
     await pc.setRemoteDescription({ sdp: body.sdp, type: "answer" });
-    retryMs = 1000;
+    retryMs = RETRY_FIRST_MS;
     showNotice("");
   } catch (err) {
     console.warn("connect failed:", err);
@@ -364,7 +399,7 @@ function scheduleReconnect() {
   try { if (pc) pc.close(); } catch (e) {}
   pc = null;
   retryTimer = setTimeout(() => { retryTimer = null; stats.reconnects++; connect(); }, retryMs);
-  retryMs = Math.min(retryMs * 2, 5000);
+  retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
 }
 
 // ---- mic activity (local level meter) ----
