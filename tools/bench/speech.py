@@ -44,6 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip faster-whisper's own transcribe()")
     parser.add_argument("--no-frames", action="store_true",
                         help="skip the frame pipeline's latency with and without whisper running")
+    parser.add_argument("--no-tuning-set", action="store_true",
+                        help="skip the tuning phrases (white noise, the voices the tests use)")
+    parser.add_argument("--no-held-out", action="store_true",
+                        help="skip the spoken commands (held-out and tuning sets: command accuracy, speech end → edit)")
+    parser.add_argument("--no-recogniser", action="store_true",
+                        help="the path before issue 21: whisper's first reading (greedy) straight to the interpreter")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,10 +60,22 @@ def run(args: argparse.Namespace) -> int:
     from speech.transcriber import default_model_dir
     from world import Catalog
 
+    from world.recognition import HYPOTHESES, short_prompt
+
     settings = Settings.load({"beam_size": args.beam_size})
+    catalog = Catalog.load()
+    # As mirror/services.py builds it: n-best and the short-command decode feed the recogniser.
+    recognise = not args.no_recogniser
     transcriber = Transcriber(settings.whisper_model or None, settings.whisper_threads, settings.beam_size,
-                              prompt=Catalog.load().speech_prompt())
+                              prompt=catalog.speech_prompt(), hypotheses=HYPOTHESES if recognise else 1,
+                              short_prompt=short_prompt(catalog) if recognise else None)
     transcriber.warm_up()
+    if not args.no_held_out:
+        _spoken_commands(transcriber, settings, args.pace, recognise)
+    if args.no_tuning_set:
+        if not args.no_frames:
+            _frames_while_transcribing(transcriber, settings)
+        return 0
     baseline = None
     if not args.no_baseline:
         baseline = WhisperModel(str(settings.whisper_model or default_model_dir()), device="cpu",
@@ -136,6 +154,106 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_frames:
         _frames_while_transcribing(transcriber, settings)
     return 0
+
+
+def _spoken_commands(transcriber, settings: Settings, pace: float, recognise: bool) -> None:
+    """Spoken commands through the live path, each understood against the scene the typed commands
+    before it made: the held-out set (tools/bench/speech_heldout.py: voices and room noises the
+    tuning set never has) and, beside it, the tuning set the recognition was tuned on
+    (speech_tuning.py: white noise, the tests' voices). Audio goes through a Listener as aiortc
+    delivers it; the utterance goes to the recogniser (world/recognition.py) on the listener's
+    thread, as the server does in a worker. Command accuracy: the scene after it is the one
+    expected. Latency: end of speech (the push that completed the end-of-speech silence) → the
+    edited scene. WER both of whisper's first reading and of what was understood."""
+    from tools.bench.speech_heldout import BABBLE, SPOKEN, condition
+    from tools.bench.speech_tuning import TUNING
+    from world import Catalog, Interpreter
+    from world.embedding import Embedder
+    from world.recognition import Recogniser
+
+    interpreter = Interpreter(Catalog.load(), Embedder.load() if settings.embeddings else None)
+    recogniser = Recogniser(interpreter) if recognise else None
+    tuning_voices = ("en-us", "en-gb", "en-us+m3", "en-us+f3", "en-gb-x-rp")
+    sets = (
+        ("held-out", SPOKEN, condition),
+        ("tuning", TUNING, lambda i: (tuning_voices[i % 5], 130 + 20 * (i % 4), ("white noise", "whitenoise", 20))),
+    )
+    rows, misses = [], []
+    for name, cases, conditions in sets:
+        result = _spoken_set(cases, conditions, transcriber, interpreter, recogniser, settings, pace, BABBLE)
+        rows.append([name, len(cases), f"{result['wer_heard']:.1%}", f"{result['wer']:.1%}",
+                     f"{result['right']}/{len(cases)} ({100 * result['right'] / len(cases):.1f} %)",
+                     percentile_ms(result["latency"], 50), percentile_ms(result["latency"], 95),
+                     percentile_ms(result["understand"], 50), len(result["latency"])])
+        misses += [(name, miss) for miss in result["misses"]]
+        if name == "held-out":
+            print("held-out by noise: " + ", ".join(f"{k} {ok}/{n}" for k, (ok, n) in result["by_noise"].items()))
+    path = ("whisper n-best + short-command decode + recogniser" if recognise
+            else "whisper's first reading + interpreter (no recogniser)")
+    print_table(f"spoken commands → scene edits ({path}), pushed at {pace:g}x real time",
+                ["set", "n", "WER heard", "WER understood", "command accuracy", "speech end → edit p50 ms",
+                 "p95 ms", "understand p50 ms", "n timed"], rows)
+    for name, miss in misses:
+        print(f"  missed ({name}): {miss}")
+
+
+def _spoken_set(cases, conditions, transcriber, interpreter, recogniser, settings: Settings, pace: float,
+                babble) -> dict:
+    from tools.bench.speech_noise import mix, noise, speak
+    from tools.bench.world import describe_scene, scene_matches
+    from speech import Listener
+    from world import Scene
+
+    latency, understand_s, heard_pairs, understood_pairs, misses = [], [], [], [], []
+    right, by_noise = 0, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (before, spoken, props, theme, style) in enumerate(cases):
+            voice, speed, (noise_name, kind, snr_db) = conditions(i)
+            speech = speak(spoken, Path(tmp) / f"case-{i}.wav", voice, speed)
+            clip = np.concatenate([np.zeros(8000, np.float32), speech, np.zeros(16000, np.float32)])
+            audio16k = mix(clip, noise(kind, len(clip) / 16_000, Path(tmp), babble, seed=i), snr_db)
+            scene = Scene.empty()
+            for typed in before:
+                scene = interpreter.apply(scene, typed).scene
+            heard, done = [], threading.Event()
+
+            def understand(utterance, scene=scene) -> None:
+                started = time.perf_counter()
+                if recogniser is not None:
+                    alternatives = [(h.text, h.score) for h in utterance.alternatives]
+                    redecode = utterance.redecode and (
+                        lambda prompt: [(h.text, h.score) for h in utterance.redecode(prompt)])
+                    result = recogniser.understand(scene, alternatives, redecode)
+                else:
+                    result = interpreter.apply(scene, utterance.text)
+                heard.append((utterance, result, time.monotonic(), time.perf_counter() - started))
+                done.set()
+
+            listener = Listener(transcriber, understand, end_silence_ms=settings.end_silence_ms,
+                                max_utterance_s=settings.max_utterance_s)
+            for frame in _aiortc_frames(audio16k):
+                listener.push(frame)
+                time.sleep(FRAME / RATE / pace)
+            done.wait(10)
+            listener.close()
+            heard_pairs.append((spoken, " ".join(u.text for u, _, _, _ in heard)))
+            understood_pairs.append((spoken, " ".join(r.utterance for _, r, _, _ in heard)))
+            ok = len(heard) == 1 and scene_matches(heard[0][1].scene, props, theme, style)
+            right += ok
+            tally = by_noise.setdefault(noise_name, [0, 0])
+            tally[0] += ok
+            tally[1] += 1
+            if heard and heard[0][0].speech_end_at is not None:
+                latency.append(heard[0][2] - heard[0][0].speech_end_at)
+                understand_s.append(heard[0][3])
+            if not ok:
+                got = (f"heard {heard[0][0].text!r}, understood {heard[0][1].utterance!r} → "
+                       f"{describe_scene(heard[-1][1].scene)}") if heard else "nothing heard"
+                misses.append(f"{spoken!r} ({voice} {speed} wpm, {noise_name}): {got}")
+    from speech.wer import word_error_rate
+
+    return {"wer_heard": word_error_rate(heard_pairs), "wer": word_error_rate(understood_pairs), "right": right,
+            "latency": latency, "understand": understand_s, "misses": misses, "by_noise": by_noise}
 
 
 def _frames_while_transcribing(transcriber, settings: Settings, seconds: float = 6.0) -> None:

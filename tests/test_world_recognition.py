@@ -1,0 +1,117 @@
+"""The recogniser: whisper's readings (typed here, as tiny.en wrote them on the spoken tuning set)
+and the scene → what was meant. Sounds first, then readings, then what must never happen."""
+from __future__ import annotations
+
+import pytest
+
+from world import Catalog, Scene
+from world.interpreter import Interpreter
+from world.phonetics import Sounds, spell
+from world.recognition import Recogniser, short_prompt
+
+SOUND_ALIKES = [
+    # (heard, meant): close enough to be taken for each other
+    ("glimmed", "klimt"),
+    ("the camera a lot", "the camelot"),
+    ("transyl may near", "transylvania"),
+    ("candy war out", "andy warhol"),
+    ("and do", "undo"),
+]
+NOT_ALIKE = [("breathe", "green"), ("sam", "snow"), ("pasta", "castle"), ("mega", "degas")]
+
+
+@pytest.mark.parametrize("heard, meant", SOUND_ALIKES)
+def test_sound_alikes_are_near(heard, meant):
+    assert Sounds([meant]).similarities(spell(heard))[0] >= 0.75
+
+
+@pytest.mark.parametrize("heard, other", NOT_ALIKE)
+def test_different_words_are_far(heard, other):
+    assert Sounds([other]).similarities(spell(heard))[0] < 0.7
+
+
+def test_spelling_merges_what_noise_and_accents_blur():
+    assert spell("Degas") == spell("tegaz")  # voicing
+    assert spell("photo") == spell("foto")  # digraphs
+    assert spell("wizard") != spell("lizard")
+
+
+@pytest.fixture(scope="module")
+def recogniser():
+    return Recogniser(Interpreter(Catalog.load()))
+
+
+def say(recogniser, *typed: str) -> Scene:
+    scene = Scene.empty()
+    for text in typed:
+        scene = recogniser.interpreter.apply(scene, text).scene
+    return scene
+
+
+def summary(scene: Scene) -> tuple[list[str], str | None, str | None]:
+    return [" ".join(w for w in (p.color, p.kind) if w) for p in scene.props], scene.theme, scene.style
+
+
+READINGS = [
+    # (typed before, whisper's readings, the scene after: props, theme, style)
+    ([], [("Take me to the racket.", -0.32), ("Take me to the racking.", -0.66)], [], "desert", None),  # Arrakis
+    ([], [("Put me in the camera a lot.", -0.55)], [], "game_of_thrones", None),  # Camelot
+    ([], [("Put me in Transyl may near.", -0.68)], [], "haunted_house", None),
+    ([], [("Make me look like glint.", -0.4), ("Make me look like Glimmed.", -0.5)], [], None, "mosaic"),  # Klimt
+    ([], [("Take me to Lappland.", -0.3)], [], "snowy_forest", None),
+    # a lower reading that does something in this scene beats one that does nothing
+    (["give me a helmet"], [("Take my hand it off.", -0.49), ("Take the helmet off.", -0.57)], [], None, None),
+    (["give me a shield"], [("Breathe.", -0.26), ("Green.", -0.6)], ["green shield"], None, None),
+    # alone, a sound-alike of a short command is that command
+    (["give me a crown"], [("And do.", -1.0)], [], None, None),
+]
+
+
+@pytest.mark.parametrize("before, alternatives, props, theme, style", READINGS)
+def test_the_reading_that_makes_sense_is_understood(recogniser, before, alternatives, props, theme, style):
+    result = recogniser.understand(say(recogniser, *before), alternatives)
+    assert summary(result.scene) == (props, theme, style)
+
+
+def test_the_event_says_what_was_heard_and_what_was_understood(recogniser):
+    event = recogniser.understand(Scene.empty(), [("Take me to the racket.", -0.32)]).to_event()
+    assert event["heard"] == "Take me to the racket."
+    assert event["utterance"].lower() == "take me to the arrakis"
+    assert event["scene"]["theme"] == "desert"
+
+
+def test_whisper_is_asked_again_with_the_nearest_sounding_names_when_nothing_makes_sense(recogniser):
+    asked = []
+
+    def redecode(prompt):
+        asked.append(prompt)
+        return [("Make it look like Zelda.", -0.3)]
+
+    result = recogniser.understand(Scene.empty(), [("Make it look like meld earth.", -0.49)], redecode)
+    assert asked and "Make it look like zelda." in asked[0]
+    assert result.scene.style == "pixel_art"
+
+
+def test_whisper_is_not_asked_again_when_a_reading_makes_sense(recogniser):
+    result = recogniser.understand(Scene.empty(), [("Give me a sword.", -0.2)], lambda prompt: pytest.fail(prompt))
+    assert summary(result.scene) == (["sword"], None, None)
+
+
+CHIT_CHAT = [
+    # said to the mirror, or near it, that must change nothing however it sounds
+    [("What time is it?", -0.3)], [("My name is Sam.", -0.2)], [("Thank you so much.", -0.4)],
+    [("Is this thing on?", -0.3)], [("I had pasta for lunch.", -0.3)], [("Look at that.", -0.5)],
+    [("Hello there, mirror.", -0.3)], [("Oh no.", -0.4)], [("Where's my phone?", -0.5)],
+    [("Can you hear me?", -0.3), ("Can you see me?", -0.6)], [("That's amazing.", -0.2)],
+]
+
+
+@pytest.mark.parametrize("alternatives", CHIT_CHAT)
+def test_chit_chat_never_becomes_a_command(recogniser, alternatives):
+    scene = say(recogniser, "give me a sword")
+    assert not recogniser.understand(scene, alternatives).changed
+
+
+def test_the_short_prompt_is_sentences_of_commands_and_colours():
+    prompt = short_prompt(Catalog.load())
+    assert prompt.startswith("Undo. Redo.") and "Bigger." in prompt and "Blue." in prompt

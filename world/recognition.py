@@ -1,0 +1,229 @@
+"""What was said, from what whisper heard: its alternatives read against what the mirror can do.
+
+Whisper tiny.en hears a kiosk's commands imperfectly: a painter's name as other words ("Rembrandt"
+→ "reindrant"), a one-word command as a non-word ("undo" → "under"), the right sentence only as
+its third guess. The recogniser gets whisper's n-best (from one or two decodes, each with its
+log-probability per token) and the current scene, and picks the reading that makes most sense:
+
+1. every alternative as heard;
+2. the same with its unknown words (in no catalog phrase and no command) replaced by the catalog
+   phrase that sounds nearest (world/phonetics.py), looked for only among what the words before
+   can introduce: after "look like" a style, after "take me" a place, after "give me" a prop;
+3. a short utterance that says nothing as heard, compared with the short commands as a whole
+   ("clear me tall" → "clear it all").
+
+Each reading is scored: whisper's log-probability, plus a bonus when it changes the scene (a
+kiosk is spoken to in commands), minus the distance of any sound-alike replacement. The best is
+interpreted by the full interpreter; the event says what was heard and what was understood.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from world.catalog import Catalog
+from world.interpreter import Interpretation, Interpreter
+from world.phonetics import Sounds, spell
+from world.phrases import normalise
+from world.scene import Scene
+
+# Said alone, these are commands (world/interpreter.py reads them); compared as a whole.
+SHORT_COMMANDS = ("undo", "redo", "reset", "start over", "clear it all", "bigger", "smaller", "huge", "tiny",
+                  "no", "nope", "go back", "start again")
+HYPOTHESES = 5  # whisper readings per decode the recogniser chooses among (a beam this wide)
+# What the words before a stretch of unknown words say it can be: the last of these before it
+# opens a slot ("make it look like ___": a style). Words after no cue are never replaced.
+_CUES = (
+    (r"\b(look|looks) like|\bstyle of|\b(paint|painted|draw|drawn|do|make) (me|it|us|everything)( look)? (like|as)"
+     r"|\blike", ("style",)),
+    (r"\b(take|put|send|beam|drop|bring) (me|us)( to| in| into| on| at| over to)?"
+     r"|\b(go|be|visit|lets go)( to| in| at| on)?|\bsomewhere", ("theme",)),
+    (r"\b(give|hand|get|bring) me|\bi (want|need|d like|would like|wanna)|\bcan i (have|get)|\b(hold|wear|add)",
+     ("prop",)),
+    (r"\b(make|turn|paint|colou?r|change) (it|that|them|the \w+)( to| into)?", ("color", "style")),
+    (r"\b(not|no|meant|mean|said|actually|instead|rather)", ("prop", "theme", "style", "color")),
+)
+_CUE_PATTERNS = [(re.compile(rf"(?:{pattern})\b"), groups) for pattern, groups in _CUES]
+MAX_WINDOW = 4  # words replaced by one catalog phrase at most ("the camera a lot" → "camelot")
+CANDIDATES = 6  # nearest-sounding phrases offered to whisper in a second decode
+# Words of ordinary speech that are never a misheard name.
+_FUNCTION_WORDS = frozenset("""
+a an the and or but of to in on at by for with from into onto up down out off over under about as is are was
+were be been being am do does did done i me my mine you your it its this that these those there here we us our
+they them their he him his she her what which who whom where when why how all any some no not nope yes yeah ok
+okay please thanks thank just very really so too also then now again more less most much many lot can could
+would should will shall may might must let lets like want make made give take put get go going gone come see
+look looks looking one two three four five first last next new old good great nice cool little big
+""".split())
+
+# Scores, in units of whisper's log-probability per token (its n-best differ by 0.05-1.0).
+CHANGE_BONUS = 0.6  # a reading that does something beats one that does nothing, within reason
+SOUND_PENALTY = 3.0  # per unit of dissimilarity of a sound-alike replacement: 0.8 similar costs 0.6
+MIN_SIMILARITY = 0.72  # below this a sound-alike is a guess, not a hearing
+MIN_SIMILARITY_SHORT = 0.85  # for phrases of three sounds or fewer
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str
+    score: float
+    replaced: tuple[tuple[str, str], ...] = ()  # (heard, meant) sound-alike replacements
+
+
+def short_prompt(catalog: Catalog) -> str:
+    """The prompt of whisper's second decode of a short utterance: the one-word commands and the
+    colours, as sentences ("Undo. Redo. Bigger. … Red. Blue.")."""
+    words = [*SHORT_COMMANDS[:4], *SHORT_COMMANDS[5:10], *list(catalog.colors)[:12]]
+    return " ".join(f"{w[0].upper()}{w[1:]}." for w in words)
+
+
+def _threshold(phrase: str) -> float:
+    """The similarity a sound-alike needs: short names are near too many things ("noir")."""
+    return MIN_SIMILARITY if len(spell(phrase)) > 3 else MIN_SIMILARITY_SHORT
+
+
+class Recogniser:
+    """Whisper's alternatives + the scene → the interpretation of the reading that makes most sense."""
+
+    def __init__(self, interpreter: Interpreter) -> None:
+        self.interpreter = interpreter
+        self._rules = Interpreter(interpreter.catalog)  # no embeddings: cheap enough to try every reading
+        table = interpreter.phrases.table
+        self._known = _FUNCTION_WORDS | interpreter.vocabulary()
+        self._groups: dict[str, tuple[list[str], Sounds]] = {}
+        for group in ("prop", "theme", "style", "color"):
+            # Digits have no sound here ("8 bit" would sound like "bit"): such phrases are left out.
+            phrases = [p for p, (g, _) in table.items() if g == group and not re.search(r"\d", p)]
+            # Whisper runs a little word into the name after it ("to mordor" → "tomorrow").
+            articles = {"theme": ("to", "the"), "prop": ("a", "the")}.get(group, ())
+            phrases += [f"{article} {p}" for p in phrases for article in articles]
+            self._groups[group] = (phrases, Sounds(phrases))
+        self._short = Sounds(list(SHORT_COMMANDS) + list(interpreter.catalog.colors))
+
+    def understand(self, scene: Scene, alternatives: Sequence[tuple[str, float]],
+                   redecode: Callable[[str], Sequence[tuple[str, float]]] | None = None) -> Interpretation:
+        """`alternatives`: (text, log-probability per token), whisper's best first. `redecode`, when
+        given, decodes the same audio again with another prompt: it is asked when no alternative
+        makes sense but one names something unknown where a catalog thing belongs, with a prompt of
+        the catalog phrases that sound nearest, so that whisper itself judges between them."""
+        readings = [r for text, score in alternatives for r in self._readings(text, score)]
+        if not readings:
+            return self.interpreter.apply(scene, "")
+        best = max(readings, key=lambda r: r.score + self._sense(scene, r.text))
+        if redecode is not None and not self._sense(scene, best.text):
+            prompt = self._candidates_prompt([text for text, _ in alternatives])
+            if prompt:
+                again = [r for text, score in redecode(prompt) for r in self._readings(text, score)]
+                best = max([best, *again], key=lambda r: r.score + self._sense(scene, r.text))
+        result = self.interpreter.apply(scene, best.text)
+        result.heard = alternatives[0][0]
+        result.replaced = list(best.replaced)
+        return result
+
+    def _candidates_prompt(self, texts: Sequence[str]) -> str | None:
+        """Example sentences for a second decode: the first alternative's words up to its slot,
+        then each of the catalog phrases that sound nearest to what it heard there."""
+        for text in texts:
+            words = re.findall(r"[A-Za-z0-9'’]+", text)
+            norm = [normalise(w) for w in words]
+            slot = self._slot(norm)
+            if slot is None or not any(w and w not in self._known for w in norm[slot[0]:]):
+                continue
+            start, groups = slot
+            heard = spell(" ".join(norm[start:]))
+            scored = []
+            for group in groups:
+                phrases, sounds = self._groups[group]
+                similarity = sounds.similarities(heard)
+                scored += [(float(similarity[k]), phrases[k]) for k in np.argsort(-similarity)[:CANDIDATES]]
+            carrier = " ".join(words[:start])
+            chosen = [p for _, p in sorted(scored, reverse=True)[:CANDIDATES]]
+            return " ".join(f"{carrier[:1].upper()}{carrier[1:]} {p}." for p in chosen)
+        return None
+
+    def _sense(self, scene: Scene, text: str) -> float:
+        """How much sense a reading makes as a command: a bonus when it changes the scene with
+        what the catalog can draw. A change that only keeps free text ("take me to the racket")
+        gets none: a misheard name reads like that."""
+        result = self._rules.apply(scene, text)
+        return CHANGE_BONUS if result.changed and not result.not_drawn else 0.0
+
+    def _readings(self, text: str, score: float) -> Iterable[Reading]:
+        words = re.findall(r"[A-Za-z0-9'’]+", text)
+        if not words:
+            return
+        yield Reading(" ".join(words), score)
+        fixed = self._sound_alikes(words)
+        if fixed is not None:
+            yield Reading(fixed.text, score - fixed.score, fixed.replaced)
+        if len(words) <= 3:
+            heard = " ".join(words)
+            similarity = self._short.similarities(spell(heard))
+            best = int(similarity.argmax())
+            if similarity[best] >= MIN_SIMILARITY and self._short.phrases[best] != normalise(heard):
+                meant = self._short.phrases[best]
+                yield Reading(meant, score - SOUND_PENALTY * (1 - similarity[best]), ((heard, meant),))
+
+    def _sound_alikes(self, words: list[str]) -> Reading | None:
+        """`words` with the stretch after the last cue that holds unknown words (in no catalog
+        phrase and no command) replaced by the nearest-sounding phrase of the cue's groups; None
+        when there is no such stretch or nothing sounds near enough. The returned score is the
+        sound penalty."""
+        norm = [normalise(w) for w in words]
+        slot = self._slot(norm)
+        if slot is None:
+            return None
+        start, groups = slot
+        unknown = [i for i in range(start, len(words)) if norm[i] and norm[i] not in self._known]
+        if not unknown:
+            return None
+        # The replaced words cover every unknown word of the slot ("transyl mania", not "mania"),
+        # and may take in known words around them ("the racket" → "the arrakis").
+        best: tuple[float, int, int, str] | None = None  # (similarity, first, end, phrase)
+        for first in range(start, unknown[0] + 1):
+            for end in range(unknown[-1] + 1, min(len(words), first + MAX_WINDOW) + 1):
+                meant, similarity = self._nearest(" ".join(norm[first:end]), groups)
+                if meant is not None and (best is None or (similarity, end - first) > (best[0], best[2] - best[1])):
+                    best = (similarity, first, end, meant)
+        if best is None or best[0] < _threshold(best[3]):
+            return None
+        similarity, first, end, meant = best
+        text = " ".join([*words[:first], meant, *words[end:]])
+        return Reading(text, SOUND_PENALTY * (1 - similarity), ((" ".join(words[first:end]), meant),))
+
+    def _slot(self, norm: list[str]) -> tuple[int, tuple[str, ...]] | None:
+        """(first word after the last cue, the groups it opens), or None without a cue. After a
+        correction cue the group is that of the thing named before ("not a crown, a ___": a prop)."""
+        text = " ".join(norm)
+        last: tuple[int, int, tuple[str, ...]] | None = None  # (end char, length, groups)
+        for pattern, groups in _CUE_PATTERNS:
+            for match in pattern.finditer(text):
+                key = (match.end(), match.end() - match.start(), groups)
+                if last is None or key[:2] > last[:2]:
+                    last = key
+        if last is None:
+            return None
+        start, groups = len(text[:last[0]].split()), last[2]
+        if len(groups) > 2:
+            # "not a crown, a ___": after a correction the slot follows what it corrects, and is of its kind.
+            named = self.interpreter.phrases.mentions(" ".join(norm[start:]))
+            if named:
+                start, groups = start + named[-1].end, (named[-1].group,)
+        return start, groups
+
+    def _nearest(self, heard: str, groups: list[str]) -> tuple[str | None, float]:
+        """The phrase of `groups` that sounds nearest to `heard`, and how near. Of equally near ones
+        the one that starts with the same word ("the racket" → "the arrakis", not "to arrakis")."""
+        spelling, first = spell(heard), heard.split()[0]
+        best, best_key = None, (0.0, False)
+        for group in groups:
+            phrases, sounds = self._groups[group]
+            similarity = sounds.similarities(spelling)
+            for index in np.flatnonzero(similarity >= similarity.max() - 1e-6):
+                key = (float(similarity[index]), phrases[index].split()[0] == first)
+                if key > best_key:
+                    best, best_key = phrases[index], key
+        return best, best_key[0]
