@@ -171,7 +171,9 @@ function onEvent(msg) {
   } else if (msg.type === "scene") {
     stats.scene = msg.scene;
     renderScene(msg.scene);
-    if (msg.utterance) showCaption(msg.utterance, msg.changed ? msg.explain : "(nothing to change)");
+    // Said plainly: what it kept as words for the picture but cannot draw, and what it can instead.
+    stats.notDrawn = (msg.not_drawn || []).map(d => `I can't draw ${d.text} yet` + (d.nearest ? ` — try: ${d.nearest}` : ""));
+    if (msg.utterance) showCaption(msg.utterance, msg.changed ? msg.explain : "(nothing to change)", stats.notDrawn);
   } else if (msg.type === "recording") {
     showRecording(msg);
   } else if (msg.type === "clip") {
@@ -199,7 +201,7 @@ function showListening() {
   captionTimer = setTimeout(() => el.classList.remove("show", "listening"), 15000);
 }
 
-function showCaption(text, understood) {
+function showCaption(text, understood, cannot = []) {
   const el = $("caption");
   el.classList.remove("listening");
   el.textContent = "“" + text + "”";
@@ -207,6 +209,11 @@ function showCaption(text, understood) {
     const u = document.createElement("span");
     u.className = "understood"; u.textContent = understood;
     el.appendChild(u);
+  }
+  for (const line of cannot) {
+    const c = document.createElement("span");
+    c.className = "cannot"; c.textContent = line;
+    el.appendChild(c);
   }
   el.classList.add("show");
   clearTimeout(captionTimer);
