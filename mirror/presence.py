@@ -45,6 +45,7 @@ class Presence:
     present: bool = False  # nobody is in front until someone has been seen
     last_seen: float | None = None  # when a pose was last found (time.monotonic())
     seen_since: float | None = None  # start of the current unbroken run of found poses
+    arrived_at: float | None = None  # start of the run that made the person present
     _reset_due: bool = False  # someone was here since the last reset: their scene goes when they do
 
     def observe(self, found: bool, now: float) -> list[str]:
@@ -56,6 +57,7 @@ class Presence:
                 self.seen_since = now
             if not self.present and now - self.seen_since >= self.present_after_s:
                 self.present = True
+                self.arrived_at = self.seen_since
                 self._reset_due = True
                 changes.append(PRESENT)
         else:
@@ -101,8 +103,9 @@ class KioskPresence:
         return {"kiosk": True, "presence": self.state}
 
     def frame(self, pose: "Pose | None", at: float) -> None:
-        """A frame the mirror sent (event loop), with the pose it was drawn with."""
-        self._act(self.presence.observe(pose is not None and pose.found, at))
+        """A frame the mirror sent (event loop), with the pose it was drawn with. No pose (the first
+        frames, or the frame size just changed) says nothing about who is there: only time passes."""
+        self._act(self.presence.tick(at) if pose is None else self.presence.observe(pose.found, at))
 
     async def run(self) -> None:
         """Ticks while the session lives, so absence is noticed when frames stop coming."""

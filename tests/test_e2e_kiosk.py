@@ -98,7 +98,7 @@ def test_attract_screen_reset_and_return_follow_the_person_in_front(tmp_path, si
 
         # They come back: the mirror returns, fresh.
         state, back_at = watch(page, lambda s: s["presence"] == "present" and not s["attractShown"], 20)
-        arrived_at = presence.seen_since
+        arrived_at = presence.arrived_at
         assert state["chips"] == 0 and state["hint"]
 
     assert status["kiosk"] is True and status["sessions"][0]["presence"] == "present"

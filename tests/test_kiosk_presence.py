@@ -2,9 +2,13 @@
 person came or went, and when their scene is forgotten."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from mirror.presence import ABSENT, PRESENT, PRESENT_AFTER_S, RESET, Presence
+from mirror.metrics import Metrics
+from mirror.presence import ABSENT, PRESENT, PRESENT_AFTER_S, RESET, KioskPresence, Presence
+from mirror.settings import Settings
+from pose import Pose
 
 FPS = 30
 
@@ -57,6 +61,7 @@ def test_the_next_visitor_is_welcomed_after_the_last_one_left():
     changes = run(presence, [(0, True), (2, False), (7, True)], until=10)
     assert [c for _, c in changes] == [PRESENT, RESET, ABSENT, PRESENT]
     assert at(changes, PRESENT)[1] == pytest.approx(7 + PRESENT_AFTER_S, abs=1.5 / FPS)
+    assert presence.arrived_at == pytest.approx(7, abs=1.5 / FPS)
 
 
 def test_absence_is_noticed_when_frames_stop_coming():
@@ -71,3 +76,25 @@ def test_nobody_seen_since_start_resets_nothing():
     presence = Presence(absent_after_s=1, reset_after_s=0.5)
     assert run(presence, [(0, False)], until=5) == []
     assert not presence.present
+
+
+def test_a_frame_without_a_pose_says_nothing_about_who_is_there():
+    """The first frames and a frame whose size just changed have no pose: not the same as nobody."""
+
+    class Control:
+        session = "test"
+        sent: list[str] = []
+        send = sent.append
+
+        async def reset(self):
+            pass
+
+    someone = Pose(np.ones((33, 3), np.float32), None, 640, 480)
+    nobody = Pose.empty(640, 480)
+    kiosk = KioskPresence(Settings(kiosk_absent_s=3, kiosk_reset_s=2), Control(), Metrics(), spawn=lambda coro: None)
+    for i in range(60):  # two seconds of a person, but every tenth frame comes without a pose
+        kiosk.frame(None if i % 10 == 5 else someone, i / FPS)
+    assert kiosk.state == PRESENT and kiosk.presence.arrived_at == 0
+    kiosk.frame(nobody, 2.0)
+    assert kiosk.presence.seen_since is None and kiosk.state == PRESENT  # gone only after kiosk_absent_s
+    assert [m for m in Control.sent if '"presence"' in m] == ['{"v":1,"type":"presence","state":"present"}']
