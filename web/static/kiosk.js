@@ -113,7 +113,8 @@
       setPresence(msg.state);
     } else if (msg.type === "scene") {
       if (msg.source === "reset") closeClip();
-      else if (!msg.changed) setTimeout(showMissed, 0);  // after mirror.js has drawn the caption
+      // Not understood at all (after mirror.js has drawn the caption); "I can't draw X yet" stays as it is.
+      else if (!msg.changed && !(msg.not_drawn || []).length) setTimeout(showMissed, 0);
       else showHint(false);
     } else if (msg.type === "caption" || msg.type === "listening") {
       clearTimeout(missedTimer);
