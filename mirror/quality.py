@@ -48,10 +48,12 @@ def for_settings(settings: "Settings", on_change: Callable[[tuple[int, int], str
                            adaptive=settings.adaptive_quality, on_change=on_change)
 
 
-def fit(camera: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
-    """The camera's (width, height) scaled down to fit `box`, aspect kept, even sides."""
+def fit(camera: tuple[int, int], box: tuple[int, int], *, upscale: bool = False) -> tuple[int, int]:
+    """The camera's (width, height) scaled down (or also up) to fit `box`, aspect kept, even sides."""
     cw, ch = camera
-    scale = min(1.0, box[0] / cw, box[1] / ch)
+    scale = min(box[0] / cw, box[1] / ch)
+    if not upscale:
+        scale = min(1.0, scale)
     return max(2, int(cw * scale) // 2 * 2), max(2, int(ch * scale) // 2 * 2)
 
 
@@ -72,7 +74,11 @@ class AdaptiveQuality:
         self.size: tuple[int, int] | None = None  # the last size handed out
 
     def size_for(self, camera: tuple[int, int]) -> tuple[int, int]:
-        self.size = fit(camera, self.boxes[self.level])
+        size = fit(camera, self.boxes[self.level])
+        # Never below the floor: a browser that shrinks its camera under load (WebRTC's own
+        # adaptation) still gets a mirror of the floor size back.
+        floor = fit(camera, self.boxes[-1], upscale=True)
+        self.size = floor if size[0] * size[1] < floor[0] * floor[1] else size
         return self.size
 
     def observe(self, busy_s: float) -> None:

@@ -43,6 +43,11 @@ def test_the_output_is_the_camera_fitted_into_the_box(camera, box, size):
     assert fit(camera, box) == size
 
 
+@pytest.mark.parametrize("camera, size", [((480, 360), (640, 480)), ((320, 180), (640, 360)), ((1280, 720), (1280, 720))])
+def test_a_camera_the_browser_shrank_under_load_still_gets_a_mirror_of_the_floor_size(camera, size):
+    assert AdaptiveQuality([HD, QHD, VGA], budget_s=1 / 30).size_for(camera) == size
+
+
 def test_the_ladder_runs_from_hd_through_960x540_to_the_floor():
     assert ladder(Settings.load(environ={})) == [HD, QHD, VGA]
     assert ladder(Settings.load({"max_width": 640, "max_height": 480}, environ={})) == [VGA]

@@ -8,6 +8,7 @@ const params = new URLSearchParams(location.search);
 // each flash comes back: a real glass-to-glass measurement in this browser.
 const PROBE = params.get("probe") === "1";
 const FLASH_EVERY_MS = 1500, FLASH_MS = 100, MARK = 32;
+const CAMERA = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
 // kiosk=1 (kiosk.js draws the rest): nobody is there to press reload, so it retries twice a second,
 // and a server silent for SERVER_SILENT_MS (killed, unplugged) is left at once, not after ICE's ~30 s.
 const KIOSK = params.get("kiosk") === "1";
@@ -41,13 +42,14 @@ async function getMedia() {
   if (localStream) return localStream;
   try {
     localStream = await navigator.mediaDevices.getUserMedia({
-      video: { width: 640, height: 480, frameRate: 30 },
+      // HD where the camera has it; the server renders at this size or steps down to hold 30 fps.
+      video: CAMERA,
       // Browser processing attenuates and gates speech that whisper would understand fine.
       audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
     });
   } catch (err) {
     try {  // a camera without a microphone still makes a mirror
-      localStream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, frameRate: 30 } });
+      localStream = await navigator.mediaDevices.getUserMedia({ video: CAMERA });
       showNotice("No microphone: type your commands instead.");
     } catch (err2) {
       setState("error");
@@ -143,6 +145,8 @@ function onVideoFrame(now, meta) {
     stats.fps = fpsCount * 1000 / (now - fpsSince);
     fpsCount = 0; fpsSince = now;
     $("fps").textContent = stats.fps.toFixed(0);
+    stats.size = [video.videoWidth, video.videoHeight];  // the quality loop's current output size
+    $("size").textContent = video.videoWidth + "×" + video.videoHeight;
   }
   if (PROBE) checkFlash(now, meta);
   if (stats.g2gMs.length) {
