@@ -31,6 +31,7 @@ from mirror.metrics import Metrics
 from mirror.services import Services
 from mirror.session import Session
 from mirror.settings import Settings
+from mirror.worker_pool import start_worker_pool
 from web.binding import media_addresses
 from web.clips import clip_routes
 from web.operator import is_operator
@@ -56,6 +57,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def lifespan(app: Starlette):
         from mirror.rtc.network import configure_webrtc
 
+        pool = start_worker_pool(asyncio.get_running_loop())
         undo_webrtc = configure_webrtc(settings, metrics.stage_seconds.labels("encode").observe)
         app.state.services = services or await asyncio.to_thread(Services.load, settings)
         retention = asyncio.ensure_future(keep_clips_within_limits(app.state.services))
@@ -65,6 +67,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         reaping.cancel()
         await asyncio.gather(*(s.close("shutdown") for s in list(sessions.values())), return_exceptions=True)
         undo_webrtc()
+        pool.shutdown(wait=False)
 
     async def keep_clips_within_limits(svc: Services) -> None:
         """Retention by age and quota, every few minutes (and at start-up, in Services.load)."""
