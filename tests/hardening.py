@@ -1,5 +1,5 @@
-"""What the hardening tests (tests/test_hardening_*.py) drive: real servers on loopback (in a
-thread, run exactly as `mirror serve` runs them, or `mirror serve` itself in a process) and the
+"""What the hardening tests (tests/test_hardening_*.py) drive: real servers on loopback (the app in
+a thread, or `mirror serve` itself in a process, where how it runs is what is tested) and the
 clients strangers are: a well-behaved page, a page that vanishes mid-session, one that goes away
 half-way through connecting, and raw offers.
 
@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,6 @@ import av
 import httpx
 import numpy as np
 import psutil
-import uvicorn
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 
@@ -213,53 +211,6 @@ def settings_from_env(**env) -> Settings:
     environ = {"MIRROR_" + k.upper(): str(v) for k, v in env.items()}
     return Settings.load(environ=environ).replace(speech=False, embeddings=False, stages=("passthrough",),
                                                   ice_addresses=(LOOPBACK,), port=free_port())
-
-
-def quick_settings(**changes) -> Settings:
-    """The cheapest real mirror: passthrough, no speech, no embeddings; clips in a folder of its own."""
-    base = dict(speech=False, embeddings=False, stages=("passthrough",), host=LOOPBACK, port=free_port(),
-                clips_dir=Path(tempfile.mkdtemp(prefix="mirror-clips-")))
-    base.update(changes)
-    return Settings.load(environ={}).replace(**base)
-
-
-class HardenedServer:
-    """The app in a background thread, run by uvicorn exactly as `mirror serve` runs it
-    (web.server.uvicorn_config: header deadline, limits). For in-process tests."""
-
-    def __init__(self, settings: Settings) -> None:
-        from web.app import create_app
-        from web.server import uvicorn_config
-
-        self.settings = settings
-        self.app = create_app(settings)
-        self.server = uvicorn.Server(uvicorn_config(self.app, settings))
-        self.thread = threading.Thread(target=self.server.run, name="hardened-server", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.settings.port}"
-
-    @property
-    def sessions(self) -> dict:
-        return self.app.state.sessions
-
-    def __enter__(self) -> "HardenedServer":
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        shutil.rmtree(self.settings.clips_dir, ignore_errors=True)
-
-    def metrics(self) -> str:
-        return httpx.get(self.url + "/metrics", timeout=5).text
 
 
 class ServeProcess:

@@ -29,6 +29,7 @@ BENCHES = {
     "composite": ("tools.bench.composite", "composite (+ neural) renderer speed"),
     "neural": ("tools.bench.neural", "neural repaint: per-step timings, flicker, whole frame; --gallery writes the preset pictures"),
     "latency": ("tools.bench.latency", "glass-to-glass latency over WebRTC on loopback"),
+    "load": ("tools.bench.load", "N people at once up to the cap: fps and glass-to-glass per session, the next refused"),
     "diffusion": ("mirror.render.diffusion.bench", "one-step diffusion: ours vs diffusers' pipeline, per-step table"),
     "kernels": ("kernels.bench", "fused frame-path kernels vs torch eager and torch.compile"),
 }

@@ -25,6 +25,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from mirror import allocator
 from mirror.admission import Admission
 from mirror.lifetime import Deadlines, Reaper
 from mirror.metrics import Metrics
@@ -60,6 +61,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         pool = start_worker_pool(asyncio.get_running_loop())
         undo_webrtc = configure_webrtc(settings, metrics.stage_seconds.labels("encode").observe)
         app.state.services = services or await asyncio.to_thread(Services.load, settings)
+        allocator.freeze_startup_heap()
         retention = asyncio.ensure_future(keep_clips_within_limits(app.state.services))
         reaping = asyncio.ensure_future(reaper.run())
         yield
