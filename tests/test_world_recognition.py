@@ -85,11 +85,11 @@ def test_whisper_is_asked_again_with_the_nearest_sounding_names_when_nothing_mak
 
     def redecode(prompt):
         asked.append(prompt)
-        return [("Make it look like Zelda.", -0.3)]
+        return [("Paint me like Caravaggio.", -0.4)]
 
-    result = recogniser.understand(Scene.empty(), [("Make it look like meld earth.", -0.49)], redecode)
-    assert asked and "Make it look like zelda." in asked[0]
-    assert result.scene.style == "pixel_art"
+    result = recogniser.understand(Scene.empty(), [("Paint me like Kalamagino.", -0.95)], redecode)
+    assert asked and "Paint me like caravaggio." in asked[0]
+    assert result.scene.style == "oil_painting"
 
 
 def test_whisper_is_not_asked_again_when_a_reading_makes_sense(recogniser):

@@ -22,6 +22,7 @@ _RULES = (  # applied in order, on lower-case letters
     (r"^kn|^gn|^pn", "n"), (r"^wr", "r"), (r"mb\b", "m"), (r"tch", "ch"), (r"dge", "j"), (r"ph", "f"),
     (r"gh", ""), (r"ck", "k"), (r"sh|ch|sch", "X"), (r"th", "T"), (r"qu", "kw"), (r"wh", "w"), (r"x", "ks"),
     (r"c(?=[eiy])", "s"), (r"g(?=[eiy])", "j"), (r"h", ""),
+    (r"(?<=[aeiouy][^aeiouy])e$", ""),  # a silent final e: "side" sounds like "sighed"
 )
 _CLASSES = {"b": "P", "p": "P", "d": "T", "t": "T", "T": "T", "g": "K", "k": "K", "c": "K", "q": "K", "v": "F",
             "f": "F", "z": "S", "s": "S", "j": "X", "X": "X", "m": "M", "n": "N", "l": "L", "r": "R", "w": "W"}

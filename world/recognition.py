@@ -61,9 +61,11 @@ look looks looking one two three four five first last next new old good great ni
 
 # Scores, in units of whisper's log-probability per token (its n-best differ by 0.05-1.0).
 CHANGE_BONUS = 0.6  # a reading that does something beats one that does nothing, within reason
-SOUND_PENALTY = 3.0  # per unit of dissimilarity of a sound-alike replacement: 0.8 similar costs 0.6
+SOUND_PENALTY = 2.0  # per unit of dissimilarity of a sound-alike replacement: 0.8 similar costs 0.4
+UNKNOWN_PENALTY = 0.3  # per word of a reading that is in no command and no catalog phrase
 MIN_SIMILARITY = 0.72  # below this a sound-alike is a guess, not a hearing
 MIN_SIMILARITY_SHORT = 0.85  # for phrases of three sounds or fewer
+SAME_SOUND = 0.95  # real words taken for a short command must sound the same
 
 
 @dataclass(frozen=True)
@@ -134,13 +136,15 @@ class Recogniser:
                 continue
             start, groups = slot
             heard = spell(" ".join(norm[start:]))
-            scored = []
+            scored: dict[str, float] = {}
             for group in groups:
                 phrases, sounds = self._groups[group]
                 similarity = sounds.similarities(heard)
-                scored += [(float(similarity[k]), phrases[k]) for k in np.argsort(-similarity)[:CANDIDATES]]
+                for k in np.argsort(-similarity)[:3 * CANDIDATES]:
+                    bare = re.sub(r"^(to|the|a) ", "", phrases[k])  # "the matrix" and "matrix" are one
+                    scored[bare] = max(scored.get(bare, 0.0), float(similarity[k]))
             carrier = " ".join(words[:start])
-            chosen = [p for _, p in sorted(scored, reverse=True)[:CANDIDATES]]
+            chosen = sorted(scored, key=scored.get, reverse=True)[:CANDIDATES]
             return " ".join(f"{carrier[:1].upper()}{carrier[1:]} {p}." for p in chosen)
         return None
 
@@ -152,20 +156,31 @@ class Recogniser:
         return CHANGE_BONUS if result.changed and not result.not_drawn else 0.0
 
     def _readings(self, text: str, score: float) -> Iterable[Reading]:
+        """The readings of one whisper hypothesis, each scored: as heard, with sound-alikes
+        replaced, and (short) as the short command it sounds like."""
         words = re.findall(r"[A-Za-z0-9'’]+", text)
         if not words:
             return
-        yield Reading(" ".join(words), score)
+        yield Reading(" ".join(words), score - self._unexplained(words))
         fixed = self._sound_alikes(words)
         if fixed is not None:
-            yield Reading(fixed.text, score - fixed.score, fixed.replaced)
+            yield Reading(fixed.text, score - fixed.score - self._unexplained(fixed.text.split()), fixed.replaced)
+        # A short command misheard: one word, or a few with one that means nothing ("clear me tall"),
+        # or a few real words that sound just like it ("and do"); not "oh no", which is not "no".
         if len(words) <= 3:
             heard = " ".join(words)
             similarity = self._short.similarities(spell(heard))
             best = int(similarity.argmax())
-            if similarity[best] >= MIN_SIMILARITY and self._short.phrases[best] != normalise(heard):
+            needed = MIN_SIMILARITY if len(words) == 1 or self._unexplained(words) else SAME_SOUND
+            if similarity[best] >= needed and self._short.phrases[best] != normalise(heard):
                 meant = self._short.phrases[best]
                 yield Reading(meant, score - SOUND_PENALTY * (1 - similarity[best]), ((heard, meant),))
+
+    def _unexplained(self, words: list[str]) -> float:
+        """A penalty for each word that is in no command and no catalog phrase: a reading that
+        leaves "elson" in "take me to Elson castle" explains less of what was said than one that
+        reads it as "elsa's"."""
+        return UNKNOWN_PENALTY * sum(1 for w in words if (n := normalise(w)) and n not in self._known)
 
     def _sound_alikes(self, words: list[str]) -> Reading | None:
         """`words` with the stretch after the last cue that holds unknown words (in no catalog
