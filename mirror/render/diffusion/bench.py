@@ -10,7 +10,8 @@ the same timestep, on the same UNet / TAESD / text encoder (/ ControlNet) object
               the working size and back with torch. Called as documented, with the prompt text
               (the pipeline encodes it every call), and again with prompt_embeds encoded once.
   ours        step.py through runner.py (CUDA: pinned copies, side stream, CUDA graph).
-Rows: fps, per-frame p50/p95, peak memory (CUDA: max_memory_allocated during a call; CPU: the
+Rows: fps, per-frame p50/p95 (and on the CPU the process's CPU time per frame, which a busy
+machine disturbs far less than wall time; run --threads 1 there), peak memory (CUDA: max_memory_allocated during a call; CPU: the
 process's peak RSS, models included, the same for every row), the ratio, and one frame of ours
 part by part (CUDA events on CUDA, perf_counter on the CPU). The sides run interleaved, frame by
 frame, so a busy machine slows them alike.
@@ -197,27 +198,32 @@ def _models(config: DiffusionConfig, device: torch.device, dtype: torch.dtype) -
 
 def _measure(sides: dict[str, Callable[[int], np.ndarray]], warmup: int, count: int,
              device: torch.device) -> list[tuple[str, dict[str, float]]]:
-    """Each side on the same frames, interleaved frame by frame, so a change of load on the machine
-    hits every side alike. Peak memory: per call on CUDA; the process's peak RSS on the CPU."""
+    """Each side on the same frames, interleaved frame by frame in rotating order, so a change of
+    load on the machine hits every side alike. Peak memory: per call on CUDA; the process's peak RSS on the CPU."""
     for i in range(warmup):
         for side in sides.values():
             side(i)
     times: dict[str, list[float]] = {label: [] for label in sides}
+    cpu_times: dict[str, list[float]] = {label: [] for label in sides}
     peaks = dict.fromkeys(sides, 0.0)
+    order = list(sides.items())
     for i in range(warmup, warmup + count):
-        for label, side in sides.items():
+        turn = order[i % len(order):] + order[:i % len(order)]  # who goes first rotates too
+        for label, side in turn:
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
                 torch.cuda.reset_peak_memory_stats(device)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             side(i)  # returns a host uint8 frame: the device work of this frame is done
             times[label].append(time.perf_counter() - started)
+            cpu_times[label].append(time.process_time() - cpu_started)
             if device.type == "cuda":
                 peaks[label] = max(peaks[label], torch.cuda.max_memory_allocated(device) / 2**30)
             else:
                 peaks[label] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
     return [(label, {"fps": len(t) / sum(t), "p50": float(np.percentile(t, 50)) * 1e3,
-                     "p95": float(np.percentile(t, 95)) * 1e3, "peak_gib": peaks[label]})
+                     "p95": float(np.percentile(t, 95)) * 1e3, "peak_gib": peaks[label],
+                     "cpu_p50": float(np.percentile(cpu_times[label], 50)) * 1e3})
             for label, t in times.items()]
 
 
@@ -246,13 +252,18 @@ def _print_header(config: DiffusionConfig, device: torch.device, dtype: torch.dt
 
 
 def _print_rows(rows: list[tuple[str, dict[str, float]]], device: torch.device) -> None:
-    memory = "peak alloc GiB" if device.type == "cuda" else "peak RSS GiB"
-    print(f"\n{'':44s} {'fps':>8s} {'p50 ms':>9s} {'p95 ms':>9s} {memory:>15s}")
+    cpu = device.type == "cpu"
+    memory = "peak RSS GiB" if cpu else "peak alloc GiB"
+    print(f"\n{'':44s} {'fps':>8s} {'p50 ms':>9s} {'p95 ms':>9s} {memory:>15s}" + ("  CPU-time p50 ms" if cpu else ""))
     for label, row in rows:
-        print(f"{label:44s} {row['fps']:8.2f} {row['p50']:9.1f} {row['p95']:9.1f} {row['peak_gib']:15.2f}")
-    ours = rows[0][1]["fps"]
+        print(f"{label:44s} {row['fps']:8.2f} {row['p50']:9.1f} {row['p95']:9.1f} {row['peak_gib']:15.2f}"
+              + (f"  {row['cpu_p50']:16.1f}" if cpu else ""))
+    ours = rows[0][1]
     for label, row in rows[1:]:
-        print(f"ours / {label}: {ours / row['fps']:.2f}x fps")
+        line = f"ours / {label}: {ours['fps'] / row['fps']:.2f}x fps"
+        if cpu:  # CPU time is work done: steadier than wall time on a shared machine
+            line += f", {row['cpu_p50'] / ours['cpu_p50']:.2f}x less CPU time per frame"
+        print(line)
 
 
 def _print_parts(parts: dict[str, float], device: torch.device) -> None:
