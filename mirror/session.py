@@ -250,7 +250,7 @@ class Session:
             await self._quietly("peer connection", asyncio.wait_for(self.pc.close(), PC_CLOSE_TIMEOUT_S))
             await self._quietly("frame pipeline", asyncio.to_thread(self.pipeline.close))
             self.metrics.forget_session(self.id)
-            log.info("session %s closed (%s): %s", self.id, reason, self.stats_dict())
+            log.info("session %s closed: %s, %s", self.id, reason, self.stats_dict())
         finally:
             self._free()
 
