@@ -18,6 +18,9 @@ def test_a_phrase_that_names_two_things_is_refused(tmp_path):
     for path in CATALOG_DIR.glob("*.toml"):
         shutil.copy(path, tmp_path / path.name)
     themes = tmp_path / "themes.toml"
-    themes.write_text(themes.read_text().replace('names = ["tatooine"', 'names = ["winterfell", "tatooine"'))
+    text = themes.read_text()
+    desert = text.index("[desert]")
+    names_at = text.index("names = [", desert) + len("names = [")
+    themes.write_text(text[:names_at] + '"winterfell", ' + text[names_at:])
     with pytest.raises(CatalogError, match="theme desert: 'winterfell' already names theme game_of_thrones"):
         Catalog.load(tmp_path)

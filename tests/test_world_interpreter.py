@@ -267,6 +267,7 @@ MOST_SPECIFIC = [
     ("put me in a frozen castle", "ice_palace", None),
     ("put me in a vampire castle", "haunted_house", None),
     ("put me in a medieval castle", "game_of_thrones", None),
+    ("make me look like something Degas painted", None, "impressionist"),  # a name beats a generic word
 ]
 
 
@@ -274,6 +275,11 @@ MOST_SPECIFIC = [
 def test_the_most_specific_name_wins_over_a_generic_word(interpreter, utterance, theme, style):
     scene = say(interpreter, utterance)
     assert (scene.theme, scene.style) == (theme, style)
+
+
+def test_both_of_them_changes_every_prop(interpreter):
+    scene = say(interpreter, "give me a sword", "give me a crown", "make them both red")
+    assert [(p.kind, p.color) for p in scene.props] == [("sword", "red"), ("crown", "red")]
 
 
 @pytest.mark.parametrize("utterance", ["clear it all", "clear all", "wipe everything", "start fresh", "wipe it"])

@@ -57,6 +57,7 @@ _CLEAR_STYLE = ("normal look", "no style", "no filter", "remove the style", "bac
 MEANING_THRESHOLD = {"prop": 0.70, "theme": 0.55, "style": 0.60}
 # A suggestion for something it cannot draw may be looser: it is only offered ("try: wings").
 NEAREST_THRESHOLD = 0.45
+_ALL_OF_THEM = re.compile(r"\b(both|them|all of them|them all|all the props|every one)\b")
 _NEGATION = re.compile(r"\b(don t|do not|dont|never|no thanks|not)\b")
 _FILLER = re.compile(r"\b(a|an|the|some|please|my|me|of|with|pair|like|look|style|it|now|also|can|you|and)\b")
 # Words that say nothing about which catalog entry is nearest to a thing it cannot draw.
@@ -313,10 +314,17 @@ class Interpreter:
 
     def _change_focus(self, scene: Scene, said: _Said, notes: tuple[str, ...]) -> _Step:
         """A colour, size or place on the body with no prop named ("make it blue", "bigger", "put it
-        in my left hand") changes "it": the focus."""
-        scene = edits.change_prop(scene, scene.focus, color=said.colors[0].id if said.colors else None,
-                                  scale_by=math.prod(said.sizes) if said.sizes else None, anchor=said.anchor)
-        return _Step(scene, "change", (*notes, f"changed {self.catalog.props[scene.props[scene.focus].kind].name}"))
+        in my left hand") changes "it": the focus; "both of them", "them all": every prop."""
+        color = said.colors[0].id if said.colors else None
+        scale_by = math.prod(said.sizes) if said.sizes else None
+        targets = [scene.focus]
+        if _ALL_OF_THEM.search(said.text):
+            targets = list(range(len(scene.props)))
+        for index in targets:
+            scene = edits.change_prop(scene, index, color=color, scale_by=scale_by,
+                                      anchor=said.anchor if len(targets) == 1 else None)
+            notes += (f"changed {self.catalog.props[scene.props[index].kind].name}",)
+        return _Step(scene, "change", notes)
 
     def _with_extra(self, scene: Scene, said: _Said, verb: str | None, notes: tuple[str, ...]) -> _Step:
         """A theme or style "with" something the catalog cannot draw ("somewhere tropical with palm

@@ -72,11 +72,13 @@ class Phrases:
                 users.setdefault((group, word), set()).add(entry)
         self._others = {key: len(entries) - 1 for key, entries in users.items()}
 
-    def specificity(self, mention: Mention) -> tuple[int, int]:
-        """Which of two mentions of one group is meant: the longer phrase, then the one whose words
-        fewer other entries share ("painting" is said of five styles, "monet" of one)."""
+    def specificity(self, mention: Mention) -> tuple[int, bool, int]:
+        """Which of two mentions of one group is meant: the longer phrase, then a proper name
+        ("something Monet painted" is Monet's), then the one whose words fewer other entries share
+        ("painting" is said of five styles, "monet" of one)."""
         words = mention.phrase.split()
-        return len(words), -min(self._others.get((mention.group, w), 0) for w in words) if words else 0
+        shared = min(self._others.get((mention.group, w), 0) for w in words) if words else 0
+        return len(words), mention.name, -shared
 
     def most_specific(self, mentions: list[Mention]) -> Mention:
         """The most specific mention; among equals the last said (a later word corrects an earlier one)."""
