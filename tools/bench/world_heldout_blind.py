@@ -6,6 +6,11 @@ blind figure. These 64 were written on 2026-12-04 after the interpreter work and
 recognition work, in other words than round 2, and were not run until all of issue 21's
 interpreter and catalog changes were done: the first run's figure is the one reported, misses
 included. Format as round 2: (said before, said now, props, theme, style, extras).
+
+First run (2026-12-04, at commit 3366293): 62/64 (96.9 %). Missed: "can you make me look like
+something Monet painted" (→ oil painting: "painted" won the tie with "monet") and "make both of
+them gold" (→ only the crown). Both families were fixed afterwards (e3b2253), so from then on this
+round is no longer blind either.
 """
 from __future__ import annotations
 
