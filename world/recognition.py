@@ -1,20 +1,25 @@
 """What was said, from what whisper heard: its alternatives read against what the mirror can do.
 
-Whisper tiny.en hears a kiosk's commands imperfectly: a painter's name as other words ("Rembrandt"
-→ "reindrant"), a one-word command as a non-word ("undo" → "under"), the right sentence only as
-its third guess. The recogniser gets whisper's n-best (from one or two decodes, each with its
-log-probability per token) and the current scene, and picks the reading that makes most sense:
+Whisper tiny.en hears a kiosk's commands imperfectly: a painter's name as other words ("Klimt"
+→ "glimmed", "Camelot" → "the camera a lot"), a one-word command as other words ("undo" → "I do"),
+the right sentence only as its third guess. The recogniser gets whisper's n-best (from one or two
+decodes, each with its log-probability per token) and the current scene, and picks the reading
+that makes most sense:
 
 1. every alternative as heard;
 2. the same with its unknown words (in no catalog phrase and no command) replaced by the catalog
    phrase that sounds nearest (world/phonetics.py), looked for only among what the words before
    can introduce: after "look like" a style, after "take me" a place, after "give me" a prop;
-3. a short utterance that says nothing as heard, compared with the short commands as a whole
-   ("clear me tall" → "clear it all").
+3. a short utterance compared with the short commands as a whole ("and do" → "undo").
 
-Each reading is scored: whisper's log-probability, plus a bonus when it changes the scene (a
-kiosk is spoken to in commands), minus the distance of any sound-alike replacement. The best is
-interpreted by the full interpreter; the event says what was heard and what was understood.
+Each reading is scored: whisper's log-probability, plus a bonus when it changes the scene with
+what the catalog can draw (a kiosk is spoken to in commands), minus the distance of a sound-alike
+replacement and a little for each word it leaves unexplained. When no reading makes sense and one
+has unknown words where a catalog thing belongs, whisper is asked again (`redecode`) with the
+nearest-sounding catalog phrases as its prompt. The best reading is interpreted by the full
+interpreter; the event says what was heard and what was understood.
+
+Tuned on tools/bench/speech_tuning.py's spoken set, never on the held-out one.
 """
 from __future__ import annotations
 
@@ -111,15 +116,22 @@ class Recogniser:
         given, decodes the same audio again with another prompt: it is asked when no alternative
         makes sense but one names something unknown where a catalog thing belongs, with a prompt of
         the catalog phrases that sound nearest, so that whisper itself judges between them."""
+        sense: dict[str, float] = {}
+
+        def worth(reading: Reading) -> float:
+            if reading.text not in sense:
+                sense[reading.text] = self._sense(scene, reading.text)
+            return reading.score + sense[reading.text]
+
         readings = [r for text, score in alternatives for r in self._readings(text, score)]
         if not readings:
             return self.interpreter.apply(scene, "")
-        best = max(readings, key=lambda r: r.score + self._sense(scene, r.text))
-        if redecode is not None and not self._sense(scene, best.text):
+        best = max(readings, key=worth)
+        if redecode is not None and not sense[best.text]:
             prompt = self._candidates_prompt([text for text, _ in alternatives])
             if prompt:
                 again = [r for text, score in redecode(prompt) for r in self._readings(text, score)]
-                best = max([best, *again], key=lambda r: r.score + self._sense(scene, r.text))
+                best = max([best, *again], key=worth)
         result = self.interpreter.apply(scene, best.text)
         result.heard = alternatives[0][0]
         result.replaced = list(best.replaced)
