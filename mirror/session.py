@@ -208,6 +208,7 @@ class Session:
             "stage_errors": self.pipeline.errors,
             "scene_version": self.control.scene.version,
             "server_latency_ms": self.stats.server_latency_ms,
+            "stages": {stage.name: stage.status() for stage in self.pipeline.stages},
         }
 
     # ---- lifecycle ----

@@ -97,6 +97,8 @@ class RenderStage(Protocol):
 
     def timings(self) -> dict[str, float]: ...  # the last frame's own steps, seconds
 
+    def status(self) -> dict: ...  # what it draws now, for the page and tests (e.g. the prompt in use)
+
     def close(self) -> None: ...
 
 
@@ -117,6 +119,9 @@ class StageBase:
         return cls()
 
     def timings(self) -> dict[str, float]:
+        return {}
+
+    def status(self) -> dict:
         return {}
 
     def close(self) -> None:

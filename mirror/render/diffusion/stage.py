@@ -124,6 +124,10 @@ class DiffusionStage:
     def timings(self) -> dict[str, float]:
         return dict(self._timings)
 
+    def status(self) -> dict:
+        """The prompt being drawn and the scene version it came from (the page's stats show it)."""
+        return {"prompt": self.prompt, "prompt_version": self.prompt_version}
+
     def close(self) -> None:
         self._runner = None
         self.models = None
