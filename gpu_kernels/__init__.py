@@ -7,9 +7,9 @@ dispatcher's signature (`*_reference`), the Triton launch (`*_triton`) and the d
   latent_step  add_noise                 feedback blend + forward noising of the latent, one pass
                predict_x0                x0 from an epsilon or v prediction, one pass
   pose_map     draw_pose_map             the OpenPose ControlNet image from 18 keypoints
-  bench        `python -m kernels.bench` (`mirror bench kernels`): Triton vs eager vs torch.compile
+  bench        `python -m gpu_kernels.bench` (`mirror bench kernels`): Triton vs eager vs torch.compile
 
-Dispatch rule (kernels.backend), the keyword `backend=` on every dispatcher:
+Dispatch rule (gpu_kernels.backend), the keyword `backend=` on every dispatcher:
   "auto" (default)  Triton when it is installed and every tensor is on CUDA, else the reference;
   "triton"          the Triton kernel: compiled on CUDA, Triton's interpreter on CPU tensors;
   "torch"           the reference.

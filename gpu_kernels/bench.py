@@ -1,4 +1,4 @@
-"""`python -m kernels.bench` (`mirror bench kernels`): each fused kernel against its torch eager
+"""`python -m gpu_kernels.bench` (`mirror bench kernels`): each fused kernel against its torch eager
 reference and `torch.compile` of that reference, all measured in one run on one device.
 
 Rows, at --size (default 1080p: a 1920x1080 camera frame) and the SD working size 512x512:
@@ -26,8 +26,8 @@ from typing import Callable
 
 import torch
 
-from kernels import frame_io, latent_step, pose_map
-from kernels.backend import tolerance
+from gpu_kernels import frame_io, latent_step, pose_map
+from gpu_kernels.backend import tolerance
 
 SIZES = {"720p": (720, 1280), "1080p": (1080, 1920), "4k": (2160, 3840)}
 WORK = (512, 512)            # the diffusion step's picture
@@ -154,7 +154,7 @@ def copy_bandwidth(device: torch.device, iters: int) -> float:
 
 
 def check(case: Case) -> str | None:
-    """None when the Triton output matches the reference within kernels.backend.tolerance."""
+    """None when the Triton output matches the reference within gpu_kernels.backend.tolerance."""
     ours, ref = case.triton(), case.eager()
     ours, ref = (ours, ref) if isinstance(ours, tuple) else ((ours,), (ref,))
     for a, b in zip(ours, ref):
@@ -293,7 +293,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kernels.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m gpu_kernels.bench", description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from kernels.backend import block_size, constexpr, jit, launchable, tl, triton, use_triton
+from gpu_kernels.backend import block_size, constexpr, jit, launchable, tl, triton, use_triton
 
 # BT.601 limited range from its definition (Kr = 0.299, Kb = 0.114, luma 219 and chroma 224 levels).
 _KR, _KB = 0.299, 0.114

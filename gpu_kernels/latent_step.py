@@ -14,7 +14,7 @@ import math
 import torch
 from torch import Tensor
 
-from kernels.backend import block_size, jit, launchable, tl, triton, use_triton
+from gpu_kernels.backend import block_size, jit, launchable, tl, triton, use_triton
 
 PREDICTION_TYPES = ("epsilon", "v_prediction")
 

@@ -18,7 +18,7 @@ keypoint tensor on the GPU never needs to come back to the CPU.
 import torch
 from torch import Tensor
 
-from kernels.backend import block_size, jit, launchable, tl, triton, use_triton
+from gpu_kernels.backend import block_size, jit, launchable, tl, triton, use_triton
 
 KEYPOINTS = ("nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist",
              "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "r_eye", "l_eye", "r_ear", "l_ear")

@@ -1,8 +1,10 @@
-"""The diffusion stage, its bench and kernels/ run on a bare GPU box: torch, diffusers, transformers
+"""The diffusion stage, its bench and gpu_kernels/ run on a bare GPU box: torch, diffusers, transformers
 and numpy, nothing of the mirror's WebRTC, vision or media stack."""
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -32,7 +34,7 @@ SCRIPT = textwrap.dedent("""
             return None
 
     sys.meta_path.insert(0, NotInstalled())
-    import kernels.frame_io, kernels.latent_step, kernels.pose_map
+    import gpu_kernels.frame_io, gpu_kernels.latent_step, gpu_kernels.pose_map
     import mirror.render.diffusion
     from mirror.render.diffusion import bench, models, prompt, runner, stage, step
     sys.argv = ["bench", "--help"]
@@ -46,10 +48,15 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_the_stage_and_its_bench_import_without_the_media_stack(tmp_path):
-    # From outside the repository, as the installed package (the repository root on sys.path would
-    # put this repo's `kernels` in front of the `kernels` distribution transformers imports).
-    result = subprocess.run([sys.executable, "-c", SCRIPT.format(blocked=BLOCKED)], cwd=tmp_path,
+@pytest.mark.parametrize("where", ["installed", "repository root"])
+def test_the_stage_and_its_bench_import_without_the_media_stack(tmp_path, where):
+    # As the installed package, and from the repository root as `PYTHONPATH=. python -m …` runs it on
+    # a bare GPU box (the package is gpu_kernels, not kernels: Hugging Face's `kernels` distribution,
+    # which transformers imports, must not be shadowed).
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-c", SCRIPT.format(blocked=BLOCKED)],
+                            cwd=tmp_path if where == "installed" else root,
+                            env={**os.environ, "PYTHONPATH": "" if where == "installed" else str(root)},
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "light" in result.stdout and "--controlnet" in result.stdout

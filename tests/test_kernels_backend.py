@@ -1,4 +1,4 @@
-"""kernels.backend: which path a dispatcher takes, with and without Triton and TRITON_INTERPRET."""
+"""gpu_kernels.backend: which path a dispatcher takes, with and without Triton and TRITON_INTERPRET."""
 import os
 import subprocess
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from kernels import frame_io, latent_step, pose_map
+from gpu_kernels import frame_io, latent_step, pose_map
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,8 +66,8 @@ def test_without_triton_kernels_import_and_dispatch_to_the_references():
 import sys
 sys.modules["triton"] = None  # as if not installed
 import torch
-from kernels import frame_io, latent_step, pose_map
-from kernels.backend import triton
+from gpu_kernels import frame_io, latent_step, pose_map
+from gpu_kernels.backend import triton
 assert triton is None
 x = latent_step.add_noise(torch.zeros(1, 4, 2, 2), torch.ones(1, 4, 2, 2), 0.25)
 assert torch.allclose(x, torch.full((1, 4, 2, 2), 0.75 ** 0.5))
@@ -87,7 +87,7 @@ def test_triton_path_runs_on_cpu_whatever_triton_interpret_was_at_import(interpr
     pytest.importorskip("triton")
     code = """
 import torch
-from kernels import frame_io, latent_step
+from gpu_kernels import frame_io, latent_step
 latent, eps = torch.randn(1, 4, 8, 8), torch.randn(1, 4, 8, 8)
 a = latent_step.add_noise(latent, eps, 0.3, backend="triton")
 assert torch.allclose(a, latent_step.add_noise(latent, eps, 0.3, backend="torch"), atol=1e-6)

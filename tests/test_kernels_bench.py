@@ -1,10 +1,10 @@
-"""kernels.bench on the CPU: it measures eager (and says it measured the CPU), never a GPU figure."""
+"""gpu_kernels.bench on the CPU: it measures eager (and says it measured the CPU), never a GPU figure."""
 import argparse
 import json
 
 import pytest
 
-from kernels import bench
+from gpu_kernels import bench
 
 
 def test_cpu_bench_reports_eager_figures_and_no_triton_timing(capsys):

@@ -1,4 +1,4 @@
-"""kernels.frame_io: frames in (RGB, I420) and out (RGB, I420) against the references and PyAV.
+"""gpu_kernels.frame_io: frames in (RGB, I420) and out (RGB, I420) against the references and PyAV.
 
 The Triton path runs under Triton's interpreter on CPU tensors (`backend="triton"`). Its cost grows
 with the output's pixels, so the large cases are a 4K frame in to a small picture (the kernel reads
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from kernels.backend import tolerance
-from kernels.frame_io import emit_i420, emit_rgb, ingest_i420, ingest_rgb
+from gpu_kernels.backend import tolerance
+from gpu_kernels.frame_io import emit_i420, emit_rgb, ingest_i420, ingest_rgb
 
 DTYPES = [torch.float32, torch.float16, torch.bfloat16]
 # (in_h, in_w) -> (out_h, out_w)

@@ -1,17 +1,17 @@
-"""kernels.latent_step: the fused noise / x0 kernels against their torch references.
+"""gpu_kernels.latent_step: the fused noise / x0 kernels against their torch references.
 
 The Triton path runs under Triton's interpreter on CPU tensors (`backend="triton"`); shapes are
 small except one 4K-frame-sized flat tensor, which the interpreter covers with large blocks.
 The interpreter casts fp32 -> bf16 by truncation where the GPU rounds to nearest, so bf16 results
-may differ from the reference by one bf16 step, within kernels.backend.tolerance.
+may differ from the reference by one bf16 step, within gpu_kernels.backend.tolerance.
 """
 import math
 
 import pytest
 import torch
 
-from kernels.backend import tolerance
-from kernels.latent_step import add_noise, predict_x0
+from gpu_kernels.backend import tolerance
+from gpu_kernels.latent_step import add_noise, predict_x0
 
 DTYPES = [torch.float32, torch.float16, torch.bfloat16]
 SHAPES = {

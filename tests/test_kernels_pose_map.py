@@ -1,4 +1,4 @@
-"""kernels.pose_map: the OpenPose conditioning image drawn from keypoints.
+"""gpu_kernels.pose_map: the OpenPose conditioning image drawn from keypoints.
 
 What is drawn (colours, places, confidence, antialiasing, order) is checked on the reference, the
 CPU drawing; the Triton kernel, run under Triton's interpreter on CPU tensors, is checked against it.
@@ -8,8 +8,8 @@ import functools
 import pytest
 import torch
 
-from kernels.backend import tolerance
-from kernels.pose_map import KEYPOINTS, OPENPOSE_COLORS, OPENPOSE_LIMBS, draw_pose_map
+from gpu_kernels.backend import tolerance
+from gpu_kernels.pose_map import KEYPOINTS, OPENPOSE_COLORS, OPENPOSE_LIMBS, draw_pose_map
 
 DTYPES = [torch.float32, torch.float16, torch.bfloat16]
 WIDTH, RADIUS = 4.0, 3.0

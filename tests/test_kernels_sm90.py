@@ -7,8 +7,8 @@ parity tests make is captured here, with its exact arguments and constexprs, and
 import pytest
 import torch
 
-from kernels import frame_io, latent_step, pose_map
-from kernels.backend import JITFunction, triton
+from gpu_kernels import frame_io, latent_step, pose_map
+from gpu_kernels.backend import JITFunction, triton
 
 pytestmark = [
     pytest.mark.skipif(triton is None, reason="triton is not installed"),

@@ -6,7 +6,7 @@ from pose import Landmark, Pose
 from pose.openpose import FROM_MEDIAPIPE, NUM_OPENPOSE_POINTS, OpenPosePoint, openpose_keypoints
 
 torch = pytest.importorskip("torch")
-pose_map = pytest.importorskip("kernels.pose_map")
+pose_map = pytest.importorskip("gpu_kernels.pose_map")
 
 W, H = 640, 480
 

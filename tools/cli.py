@@ -31,7 +31,7 @@ BENCHES = {
     "latency": ("tools.bench.latency", "glass-to-glass latency over WebRTC on loopback"),
     "load": ("tools.bench.load", "N people at once up to the cap: fps and glass-to-glass per session, the next refused"),
     "diffusion": ("mirror.render.diffusion.bench", "one-step diffusion: ours vs diffusers' pipeline, per-step table"),
-    "kernels": ("kernels.bench", "fused frame-path kernels vs torch eager and torch.compile"),
+    "kernels": ("gpu_kernels.bench", "fused frame-path kernels vs torch eager and torch.compile"),
 }
 
 

@@ -136,7 +136,7 @@ def diffusers_pipeline(models: DiffusionModels):
 def diffusers_frame(pipeline, models: DiffusionModels, config: DiffusionConfig,
                     prompt: str | torch.Tensor) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """uint8 frame (+ keypoints) → uint8 frame through the pipeline: one step at our timestep."""
-    from kernels.pose_map import draw_pose_map
+    from gpu_kernels.pose_map import draw_pose_map
 
     device, dtype, s = models.device, models.dtype, config.size
     steps = 2  # with strength 0.5 and trailing spacing: timesteps (999, 499), the pipeline runs 499 only

@@ -22,9 +22,9 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from kernels.frame_io import emit_rgb, ingest_rgb
-from kernels.latent_step import add_noise, predict_x0
-from kernels.pose_map import draw_pose_map
+from gpu_kernels.frame_io import emit_rgb, ingest_rgb
+from gpu_kernels.latent_step import add_noise, predict_x0
+from gpu_kernels.pose_map import draw_pose_map
 from mirror.render.diffusion.config import DiffusionConfig
 from mirror.render.diffusion.models import DiffusionModels
 
