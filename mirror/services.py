@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from mirror.render.registry import StagePlan
 
 if TYPE_CHECKING:
-    from mirror.clips import ClipStore
+    from mirror.clips.store import ClipStore
     from mirror.settings import Settings
     from speech import Transcriber
     from world import Catalog, Interpreter
@@ -70,7 +70,7 @@ class Services:
 
 
 def open_clip_store(settings: "Settings") -> "ClipStore":
-    from mirror.clips import ClipStore
+    from mirror.clips.store import ClipStore
 
     return ClipStore(settings.clips_dir, retention_s=settings.clip_retention_hours * 3600,
                      quota_bytes=settings.clip_quota_mb * 1024 * 1024)

@@ -28,7 +28,7 @@ from mirror.log_limit import limit_repeats
 from mirror.pipeline import Frame, FramePipeline
 from mirror.presence import KioskPresence
 from mirror.rate_limit import TokenBucket
-from mirror.recording import RecordingControl
+from mirror.clips.recording import RecordingControl
 from mirror.rtc.tracks import MirrorVideoTrack
 from mirror.scene_control import SceneController
 from mirror.stats import SessionStats

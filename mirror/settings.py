@@ -88,7 +88,7 @@ class Settings:
     # --- world ---
     embeddings: bool = True
 
-    # --- clips (recorded by "start recording"; mirror/recording.py) ---
+    # --- clips (recorded by "start recording"; mirror/clips/recording.py) ---
     clips_dir: Path = Path("~/.local/share/magic-mirror/clips")
     clip_max_seconds: float = 15.0  # a recording stops by itself after this long
     clip_countdown_s: int = 3  # 3-2-1 on the page before the recording starts

@@ -15,7 +15,7 @@ import httpx
 import numpy as np
 import pytest
 
-from mirror.clips import ClipStore
+from mirror.clips.store import ClipStore
 from mirror.settings import Settings
 from tests.live_server import LiveServer, free_port
 from tests.mirror_client import MirrorClient

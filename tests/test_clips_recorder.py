@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from mirror.recorder import MAX_BUFFERED, ClipRecorder
+from mirror.clips.recorder import MAX_BUFFERED, ClipRecorder
 from tests.clip_media import feed, video_frame
 
 

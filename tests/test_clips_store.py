@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mirror.clips import ClipStore
+from mirror.clips.store import ClipStore
 
 
 class Clock:

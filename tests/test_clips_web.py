@@ -7,7 +7,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from mirror.clips import ClipStore
+from mirror.clips.store import ClipStore
 from web.clips import clip_routes
 
 TOKEN = "operator-secret"

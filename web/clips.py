@@ -21,7 +21,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 if TYPE_CHECKING:
-    from mirror.clips import ClipStore
+    from mirror.clips.store import ClipStore
 
 SECRET_HEADER = "x-clip-secret"
 NOT_FOUND = {"error": "no such clip"}

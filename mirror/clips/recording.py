@@ -4,7 +4,7 @@
     saving (the recorder finalises the MP4 in its thread) ─→ idle + a "clip" event (or a "failed" one)
 
 The frames recorded are the ones the output track sends (after every stage) and the audio is the
-session's microphone; both reach the recorder without waiting (mirror/recorder.py). The clip's
+session's microphone; both reach the recorder without waiting (mirror/clips/recorder.py). The clip's
 metadata is written by the recorder's thread as soon as the file is final, so a session that ends
 mid-recording (the person walked away, the server got SIGTERM) still leaves a finished clip.
 """
@@ -15,12 +15,12 @@ import logging
 from typing import TYPE_CHECKING, Callable
 
 from mirror import messages
-from mirror.recorder import ClipRecorder, RecordingResult
+from mirror.clips.recorder import ClipRecorder, RecordingResult
 
 if TYPE_CHECKING:
     import av
 
-    from mirror.clips import ClipStore
+    from mirror.clips.store import ClipStore
     from mirror.metrics import Metrics
     from mirror.settings import Settings
 

@@ -4,7 +4,7 @@ For each set of render stages, the astronaut test clip is fed as decoded camera 
 (yuv420p, as aiortc's decoder hands them over) (a) paced at the camera rate, to measure the
 latency a person sees (receive → ready for the encoder), and (b) as fast as possible, to
 measure the throughput ceiling. Every row is compared with passthrough measured in the same run.
-With --record, each stage set also runs while a clip records its output (mirror/recorder.py:
+With --record, each stage set also runs while a clip records its output (mirror/clips/recorder.py:
 H.264 + AAC in the recorder's own thread), so what recording costs the live mirror is measured
 beside the same path without it.
 """
@@ -100,7 +100,7 @@ def _recorder():
     import tempfile
     from pathlib import Path
 
-    from mirror.recorder import ClipRecorder
+    from mirror.clips.recorder import ClipRecorder
 
     folder = Path(tempfile.mkdtemp(prefix="mirror-bench-clip-"))
     return ClipRecorder(folder / "bench.mp4", max_seconds=3600, on_done=lambda result: None)
