@@ -4,11 +4,13 @@ For N = 1 … the cap, N aiortc clients connect at once to `mirror serve` (defau
 on loopback) and each plays `mirror bench latency`'s flash clip with its scene command: per
 session the frames a second it gets back and the glass-to-glass latency of each flash (the
 latency bench's own client, `measure`), and the server's CPU over the window (cores in use, and
-per session). With the cap reached, one more offer must be refused cleanly: 503, a queue ticket,
-Retry-After.
+per session, and per frame delivered: what a session costs at 30 fps, however starved the box).
+With the cap reached, one more offer must be refused cleanly: 503, a queue ticket, Retry-After.
 
 A client's fps here is frames seen from its answer to the end of its run, its connection time
-included (~0.1–0.3 s of ~10 s): a slight underestimate, the same for every N.
+included (~0.1–0.3 s of ~10 s): a slight underestimate, the same for every N. The clients share
+this one Python process (one GIL): "clients' cores" near 1 means they, not the server, are the
+limit, and the server's CPU per frame is the figure that carries over to a bigger machine.
 """
 from __future__ import annotations
 
@@ -52,6 +54,7 @@ class Step:
     clients: list[Client]
     wall_s: float
     cpu_s: float  # the server process's user + system time over the step
+    client_cpu_s: float  # this process's (the N clients'): on a small box they can saturate first
     refused: dict = field(default_factory=dict)  # the (N+1)-th offer, at the cap
 
     @property
@@ -147,13 +150,15 @@ async def _step(server: ServerProcess, process: psutil.Process, n: int, cap: int
         finally:
             await pc.close()
 
-    cpu = process.cpu_times()
+    own = psutil.Process()
+    cpu, own_cpu = process.cpu_times(), own.cpu_times()
     started = time.monotonic()
     extra = [one_more()] if n == cap else []
     await asyncio.gather(*(play(c) for c in clients), *extra)
     wall = time.monotonic() - started
-    after = process.cpu_times()
-    return Step(n, clients, wall, (after.user - cpu.user) + (after.system - cpu.system), refused)
+    after, own_after = process.cpu_times(), own.cpu_times()
+    return Step(n, clients, wall, (after.user - cpu.user) + (after.system - cpu.system),
+                (own_after.user - own_cpu.user) + (own_after.system - own_cpu.system), refused)
 
 
 async def _until_free(server: ServerProcess, timeout: float = 30) -> None:
@@ -177,15 +182,18 @@ def _report(steps: list[Step], stages: list[str], args: argparse.Namespace) -> N
         seen = sum(len(c.outcome.latencies) for c in ok)
         sent = sum(c.outcome.flashes_sent for c in ok)
         errors = "; ".join(c.error for c in step.clients if c.error)
+        frames = sum(c.outcome.frames_seen for c in ok)
+        cpu_ms = step.cpu_s * 1000 / frames if frames else float("nan")
         rows.append([step.n, f"{len(ok)}/{step.n}", min(fps) if fps else float("nan"),
                      sum(fps) / len(fps) if fps else float("nan"), f"{seen}/{sent}", percentile_ms(latencies, 50),
-                     percentile_ms(latencies, 95), step.cores, step.cores / step.n, errors])
+                     percentile_ms(latencies, 95), step.cores, step.cores / step.n, cpu_ms, cpu_ms * 30 / 1000,
+                     step.client_cpu_s / step.wall_s, errors])
     print_table(
         f"{' + '.join(stages)} on loopback, 640×480 VP8 clients at 30 fps, each with its scene command; "
         f"{args.flashes} flashes each per step (fps per session; glass-to-glass ms over all sessions' flashes; "
         "server CPU in cores)",
         ["at once", "ok", "fps min", "fps mean", "flashes seen", "g2g p50", "g2g p95", "server cores",
-         "cores / session", "errors"],
+         "cores / session", "CPU ms / frame", "cores for 30 fps", "clients' cores", "errors"],
         rows,
     )
     if steps:
