@@ -1,17 +1,23 @@
 """The rules behind admission, deadlines and limits, on a clock of our own: who gets a place,
 when a session is overdue, what the reaper does with a close that hangs, how buckets refill and
-how repeated log lines are counted instead of written."""
+how repeated log lines are counted instead of written, what a failing message handler does, and
+that a real offer has the shape the SDP check takes."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from types import SimpleNamespace
 
 import pytest
 
 from mirror.admission import Admission, QueueFull, Reservation, Ticket
 from mirror.lifetime import CLOSE_GRACE_S, Deadlines, Reaper, SessionClock
 from mirror.log_limit import RepeatLimit
+from mirror.metrics import Metrics
 from mirror.rate_limit import KeyedBuckets, TokenBucket
+from mirror.scene_control import SceneController
+from mirror.sdp_check import check_offer_sdp
 
 
 class Clock:
@@ -141,3 +147,42 @@ def test_a_repeated_log_line_is_let_through_a_few_times_then_counted():
     assert first.getMessage() == "bad message from 100 (+97 like this suppressed)"
     other = logging.LogRecord("mirror.x", logging.WARNING, __file__, 1, "another line %s", (1,), None)
     assert limit.filter(other)  # a different template has its own budget
+
+
+# ---- a message handler that fails ----
+class OpenChannel:
+    readyState = "open"
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    def on(self, event, handler=None):
+        return handler
+
+    def send(self, payload: str) -> None:
+        self.sent.append(json.loads(payload))
+
+
+async def test_a_message_handler_that_fails_is_answered_and_counted_never_raised():
+    metrics = Metrics()
+    services = SimpleNamespace(plan=SimpleNamespace(notices=[]))
+    control = SceneController("s1", services, metrics, spawn=lambda coro: coro.close(), hello=dict,
+                              stats=lambda: 1 / 0)  # a bug in the pong's stats
+    channel = OpenChannel()
+    control.attach(channel)
+    control.on_message('{"v": 1, "type": "ping", "t": 1.0}')  # must not raise into aiortc
+    assert channel.sent[-1]["type"] == "error"
+    assert metrics.message_errors._value.get() == 1  # noqa: SLF001
+
+
+def test_a_real_offer_has_the_shape_the_mirror_takes():
+    async def offer() -> str:
+        from tests.hardening import make_offer
+
+        pc, _ = await make_offer(audio_tracks=1)
+        await pc.close()
+        return pc.localDescription.sdp
+
+    shape = check_offer_sdp(asyncio.run(offer()))
+    assert (shape.video, shape.audio, shape.data) == (1, 1, 1)
+    assert "VP8" in shape.video_codecs and "OPUS" in shape.audio_codecs
