@@ -9,6 +9,10 @@ temperature fallback, 30 s window) on the same audio in the same run, timed from
 the whole phrase and its trailing silence are there) to its text. Both paths' word error rates are
 printed, so a faster path that hears worse shows. The live path runs twice, with and without
 starting whisper during the end-of-speech silence (speculation), to show what that buys.
+
+First, spoken commands → scene edits (issue 21): the held-out spoken set and the recognition's
+tuning set, each command understood against a scene, with command accuracy and end of speech →
+edited scene; `--no-recogniser` gives the path without the recogniser for comparison.
 """
 from __future__ import annotations
 
