@@ -9,27 +9,16 @@ import contextlib
 from pathlib import Path
 from typing import Iterator
 
-from tools.chromium import chromium_path
+from tools.chromium import QUIET, chromium_path, fake_media_switches
 
 
 @contextlib.contextmanager
 def chromium_page(camera: Path, microphone: Path | None = None) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
-    args = [
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={camera}",
-        "--allow-loopback-in-peer-connection",
-        "--autoplay-policy=no-user-gesture-required",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-    ]
-    if microphone is not None:
-        args.append(f"--use-file-for-fake-audio-capture={microphone}")
+    # The kiosk's own switches (tools/chromium.py), plus the permission prompt answered "allow".
+    args = ["--use-fake-ui-for-media-stream", *fake_media_switches(camera, microphone),
+            "--allow-loopback-in-peer-connection", *QUIET]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=args)
         try:
