@@ -2,32 +2,20 @@
 server over WebRTC on loopback. What the page sees is what a person at the mirror would see."""
 from __future__ import annotations
 
-import json
 import re
-import time
 
 import numpy as np
 import pytest
 
 from mirror.settings import Settings
-from tools.testclip import WALL_RGB, clip_frames
+from tools.testclip import WALL_RGB
 from tests.browser import chromium_page
-from tests.fake_media import write_wav, write_y4m
+from tests.fake_media import write_wav
 from tests.live_server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LOOPBACK = ("127.0.0.1",)
-
-
-@pytest.fixture(scope="module")
-def camera(tmp_path_factory):
-    return write_y4m(tmp_path_factory.mktemp("media") / "astronaut.y4m", (f.image for f in clip_frames(90)))
-
-
-@pytest.fixture(scope="module")
-def silence(tmp_path_factory):
-    return write_wav(tmp_path_factory.mktemp("media") / "silence.wav", np.zeros(16000, np.float32), 16000)
 
 
 def wait_for(page, expression: str, timeout_s: float = 30.0):

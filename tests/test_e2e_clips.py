@@ -13,16 +13,10 @@ import pytest
 
 from mirror.settings import Settings
 from tests.browser import chromium_page
-from tests.fake_media import write_wav, write_y4m
+from tests.fake_media import write_wav
 from tests.live_server import LiveServer
-from tools.testclip import clip_frames
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def camera(tmp_path_factory):
-    return write_y4m(tmp_path_factory.mktemp("media") / "astronaut.y4m", (f.image for f in clip_frames(90)))
 
 
 @pytest.fixture(scope="module")

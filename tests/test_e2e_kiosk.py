@@ -44,11 +44,6 @@ def kiosk_settings(**changes) -> Settings:
         "admin_token": TOKEN, **changes})
 
 
-@pytest.fixture(scope="module")
-def silence(tmp_path_factory):
-    return write_wav(tmp_path_factory.mktemp("media") / "silence.wav", np.zeros(16000, np.float32), 16000)
-
-
 PAGE_JS = """() => ({presence: mirrorStats.presence, attract: mirrorStats.attract,
   attractShown: getComputedStyle(document.getElementById('attract')).visibility === 'visible',
   chips: document.querySelectorAll('#chips .chip').length, hint: mirrorStats.hint,

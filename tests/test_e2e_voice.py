@@ -12,8 +12,7 @@ import pytest
 
 from mirror.settings import Settings
 from tests.browser import chromium_page
-from tests.fake_media import write_wav, write_y4m
-from tools.testclip import clip_frames
+from tests.fake_media import write_wav
 from tests.live_server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -40,11 +39,6 @@ window.addEventListener("mirror-event", (e) => {
   if (e.detail.type === "scene" && e.detail.source === "voice") window.voiceScenes.push(e.detail);
 });
 """
-
-
-@pytest.fixture(scope="module")
-def camera(tmp_path_factory):
-    return write_y4m(tmp_path_factory.mktemp("media") / "astronaut.y4m", (f.image for f in clip_frames(90)))
 
 
 @pytest.fixture(scope="module")

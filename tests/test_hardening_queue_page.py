@@ -2,26 +2,13 @@
 asks again with its ticket, and connects when the place is free."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from tests.browser import chromium_page
-from tests.fake_media import write_wav, write_y4m
 from tests.hardening import settings_from_env
 from tests.live_server import LiveServer
-from tools.testclip import clip_frames
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def camera(tmp_path_factory):
-    return write_y4m(tmp_path_factory.mktemp("media") / "astronaut.y4m", (f.image for f in clip_frames(30)))
-
-
-@pytest.fixture(scope="module")
-def silence(tmp_path_factory):
-    return write_wav(tmp_path_factory.mktemp("media") / "silence.wav", np.zeros(16000, np.float32), 16000)
 
 
 def test_the_page_shows_its_place_in_the_queue_and_gets_in_when_it_is_free(camera, silence):
