@@ -73,6 +73,14 @@ def speak(text: str, directory: Path, voice: str = "en-us", speed: int = 150) ->
     return resample(samples, rate)
 
 
+def spoken_wav(text: str, directory: Path, *, lead_s: float = 0.5, tail_s: float = 1.5) -> Path:
+    """`text` between silences, as the 16-bit WAV Chromium's fake microphone loops."""
+    from tests.fake_media import write_wav
+
+    audio = np.concatenate([silence(lead_s), speak(text, directory), silence(tail_s)])
+    return write_wav(directory / f"{'_'.join(text.lower().split())}.wav", audio, SAMPLE_RATE)
+
+
 def resample(samples: np.ndarray, rate: int) -> np.ndarray:
     resampler = Resampler()
     return np.concatenate([resampler.convert(audio_frame(samples, rate)), resampler.flush()])

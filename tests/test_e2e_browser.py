@@ -10,7 +10,6 @@ import pytest
 from mirror.settings import Settings
 from tools.testclip import WALL_RGB
 from tests.browser import chromium_page
-from tests.fake_media import write_wav
 from tests.live_server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -149,11 +148,9 @@ def test_page_reconnects_after_the_server_restarts(camera, silence):
 @pytest.fixture(scope="module")
 def spoken_command(tmp_path_factory):
     """'Give me a sword' with a second of silence after it (Chromium loops the file)."""
-    from tests.speech_audio import silence, speak
+    from tests.speech_audio import spoken_wav
 
-    directory = tmp_path_factory.mktemp("voice")
-    audio = np.concatenate([silence(0.5), speak("give me a sword", directory), silence(1.5)])
-    return write_wav(directory / "give_me_a_sword.wav", audio, 16000)
+    return spoken_wav("give me a sword", tmp_path_factory.mktemp("voice"))
 
 
 def test_saying_a_command_changes_the_scene_and_captions_the_page(camera, spoken_command):

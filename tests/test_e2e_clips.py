@@ -13,7 +13,6 @@ import pytest
 
 from mirror.settings import Settings
 from tests.browser import chromium_page
-from tests.fake_media import write_wav
 from tests.live_server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -21,11 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def talking(tmp_path_factory):
-    from tests.speech_audio import silence, speak
+    from tests.speech_audio import spoken_wav
 
-    directory = tmp_path_factory.mktemp("voice")
-    audio = np.concatenate([speak("hello from the magic mirror", directory), silence(0.3)])
-    return write_wav(directory / "hello.wav", audio, 16000)
+    return spoken_wav("hello from the magic mirror", tmp_path_factory.mktemp("voice"), lead_s=0.0, tail_s=0.3)
 
 
 def type_command(page, text: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 from mirror.presence import PRESENT_AFTER_S
 from mirror.settings import Settings
 from tests.browser import chromium_page
-from tests.fake_media import write_wav, write_y4m
+from tests.fake_media import write_y4m
 from tests.live_server import LiveServer
 from tools.testclip import WALL_RGB, clip_frames
 
@@ -109,11 +109,9 @@ def test_attract_screen_reset_and_return_follow_the_person_in_front(tmp_path, si
 @pytest.fixture(scope="module")
 def spoken_command(tmp_path_factory):
     """'Give me a crown' with 1.5 s of silence after it (Chromium loops the file)."""
-    from tests.speech_audio import silence, speak
+    from tests.speech_audio import spoken_wav
 
-    directory = tmp_path_factory.mktemp("voice")
-    audio = np.concatenate([silence(0.5), speak("give me a crown", directory), silence(1.5)])
-    return write_wav(directory / "give_me_a_crown.wav", audio, 16000)
+    return spoken_wav("give me a crown", tmp_path_factory.mktemp("voice"))
 
 
 def test_a_spoken_command_counts_only_while_someone_is_in_front(tmp_path, spoken_command):
