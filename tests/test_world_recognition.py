@@ -64,6 +64,10 @@ READINGS = [
     (["give me a shield"], [("Breathe.", -0.26), ("Green.", -0.6)], ["green shield"], None, None),
     # alone, a sound-alike of a short command is that command
     (["give me a crown"], [("And do.", -1.0)], [], None, None),
+    # whisper's stock mishearing of "undo", and the real "Undo" only as its second, weaker guess
+    (["give me a sword", "paint me like rembrandt"], [("I do.", -0.54), ("And do.", -1.28), ("Redo.", -1.18)],
+     ["sword"], None, None),
+    (["give me a sword", "paint me like rembrandt"], [("I do.", -0.55), ("Undo.", -1.0)], ["sword"], None, None),
 ]
 
 

@@ -10,7 +10,8 @@ that makes most sense:
 2. the same with its unknown words (in no catalog phrase and no command) replaced by the catalog
    phrase that sounds nearest (world/phonetics.py), looked for only among what the words before
    can introduce: after "look like" a style, after "take me" a place, after "give me" a prop;
-3. a short utterance compared with the short commands as a whole ("and do" → "undo").
+3. a short utterance compared with the short commands as a whole ("and do" → "undo"), or found
+   among whisper's stock mishearings of them ("I do" → "undo").
 
 Each reading is scored: whisper's log-probability, plus a bonus when it changes the scene with
 what the catalog can draw (a kiosk is spoken to in commands), minus the distance of a sound-alike
@@ -38,6 +39,11 @@ from world.scene import Scene
 # Said alone, these are commands (world/interpreter.py reads them); compared as a whole.
 SHORT_COMMANDS = ("undo", "redo", "reset", "start over", "clear it all", "bigger", "smaller", "huge", "tiny",
                   "no", "nope", "go back", "start again")
+# Whisper tiny.en's stock mishearings of a one-word command said alone, which sound too unlike it
+# letter by letter to be found as a sound-alike ("undo" → "I do": the nasal is lost, and "I do"
+# is as near to "redo"). Each is heard on espeak-ng voices through the browser's Opus path.
+MISHEARD_SHORT = {"i do": "undo"}
+MISHEARD_SIMILARITY = 0.85  # taken for the command at the cost of a near sound-alike
 HYPOTHESES = 4  # whisper readings per decode to choose among (a beam this wide): on the tuning set 4 read as well as 5, 3 worse
 # What the words before a stretch of unknown words say it can be: the last of these before it
 # opens a slot ("make it look like ___": a style). Words after no cue are never replaced.
@@ -187,6 +193,9 @@ class Recogniser:
             if similarity[best] >= needed and self._short.phrases[best] != normalise(heard):
                 meant = self._short.phrases[best]
                 yield Reading(meant, score - SOUND_PENALTY * (1 - similarity[best]), ((heard, meant),))
+            elif normalise(heard) in MISHEARD_SHORT:
+                meant = MISHEARD_SHORT[normalise(heard)]
+                yield Reading(meant, score - SOUND_PENALTY * (1 - MISHEARD_SIMILARITY), ((heard, meant),))
 
     def _unexplained(self, words: list[str]) -> float:
         """A penalty for each word that is in no command and no catalog phrase: a reading that
