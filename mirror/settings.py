@@ -55,8 +55,10 @@ class Settings:
     pose_thread: bool = True
 
     # --- neural repaint (CPU style network) ---
-    neural_width: int = 224
-    neural_height: int = 168
+    # 192×144, not 224×168: the network's ~19 ms instead of ~28 ms is what keeps the styled
+    # mirror's lag near one frame on 2 cores (BENCHMARKS.md, issue 24); the look barely changes.
+    neural_width: int = 192
+    neural_height: int = 144
     neural_threads: int = 1
     neural_stabilize: bool = True
 

@@ -27,7 +27,7 @@ from tools.testclip import astronaut, clip_frames
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--style", default="van_gogh", help="a style with a neural preset")
-    parser.add_argument("--sizes", default="224x168,320x240", help="working sizes for the per-step rows")
+    parser.add_argument("--sizes", default="192x144,224x168,320x240", help="working sizes for the per-step rows")
     parser.add_argument("--frames", type=int, default=40, help="frames per row")
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each whole-frame pipeline row")
     parser.add_argument("--no-pipeline", action="store_true", help="skip the whole-frame rows")

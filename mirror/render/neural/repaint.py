@@ -1,6 +1,6 @@
 """The neural repaint stage: the composite, repainted by a pretrained style network on the CPU.
 
-Per frame (≈ 35 ms on one core at the default 224×168 working size):
+Per frame (≈ 25 ms on one core at the default 192×144 working size):
     composite (H, W, 3) ──area downscale──▶ (h, w, 3) ──multistyle26(weights)──▶ painting (h, w, 3)
     painting ──guided upsampling with the composite's edges (upscale.py)──▶ (H, W, 3)
     ──temporal stabiliser (stabilizer.py)──▶ ──mix with the composite (preset mix × style_strength)
