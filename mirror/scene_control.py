@@ -80,6 +80,10 @@ class SceneController:
         for payload in pending:
             self.send(payload)
 
+    def send_from_thread(self, payload: str) -> None:
+        """`send`, from a thread other than the event loop's (a frame-path worker)."""
+        self._loop.call_soon_threadsafe(self.send, payload)
+
     def send(self, payload: str) -> None:
         channel = self._channel
         if channel is None or channel.readyState != "open":

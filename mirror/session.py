@@ -182,9 +182,12 @@ class Session:
             self.kiosk.frame(frame.pose, frame.timings["sent_at"])
 
     def _on_quality_change(self, box: tuple[int, int], direction: str) -> None:
-        """Called on the pipeline's output worker when the output size steps down or up."""
+        """Called on the pipeline's output worker when the output size steps down or up. The page
+        is told, and sends its camera at that size: encoding 720p for a 640×360 mirror would cost
+        the browser's CPU (on a laptop, the same cores) for nothing."""
         self.metrics.quality_steps.labels(direction).inc()
         self.metrics.output_height.set(box[1])
+        self.control.send_from_thread(messages.event("quality", box=list(box), direction=direction))
 
     def _on_action(self, action: str) -> None:
         from world.actions import RECORD_START, RECORD_STOP

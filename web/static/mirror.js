@@ -182,6 +182,9 @@ function onEvent(msg) {
     showRecording(msg);
   } else if (msg.type === "clip") {
     showClip(msg);
+  } else if (msg.type === "quality") {
+    stats.box = msg.box;
+    fitUpload(msg.box);
   } else if (msg.type === "notice") {
     showNotice(msg.text);
   } else if (msg.type === "error") {
@@ -293,6 +296,19 @@ $("clip-delete").addEventListener("click", async () => {
   stats.clip = null;
 });
 
+// ---- the camera sent at the size the server renders (its quality loop's box, told by "quality") ----
+async function fitUpload(box) {
+  const sender = pc && pc.getSenders().find((s) => s.track && s.track.kind === "video");
+  if (!sender) return;
+  const { width, height } = sender.track.getSettings();
+  if (!width || !height) return;
+  const params = sender.getParameters();
+  if (!params.encodings || !params.encodings.length) return;
+  // Scaled down to fit the box, never up: 1280×720 into 640×480's box is sent at 640×360.
+  params.encodings[0].scaleResolutionDownBy = Math.max(1, width / box[0], height / box[1]);
+  try { await sender.setParameters(params); } catch (err) { console.warn("cannot scale the camera:", err); }
+}
+
 function send(obj) {
   if (channel && channel.readyState === "open") channel.send(JSON.stringify({ v: PROTOCOL, ...obj }));
 }
@@ -307,6 +323,7 @@ async function browserSteps(peer) {
     if (r.kind !== "video") return;
     if (r.type === "outbound-rtp" && r.framesEncoded) {
       steps.encodeMs = 1000 * r.totalEncodeTime / r.framesEncoded;
+      stats.sentSize = [r.frameWidth, r.frameHeight];  // the camera as sent (after fitUpload and the browser's own adaptation)
       if (r.packetsSent) steps.sendDelayMs = 1000 * r.totalPacketSendDelay / r.packetsSent;
     } else if (r.type === "inbound-rtp" && r.framesDecoded) {
       steps.decodeMs = 1000 * r.totalDecodeTime / r.framesDecoded;
