@@ -41,6 +41,9 @@ CORRECTIONS = [
     (["make it look like neon"], "sorry, I meant film noir", [], None, "film_noir"),
     (["make it look like neon"], "no, watercolor", [], None, "watercolor"),
     ([], "I meant blue", [], None, None),  # nothing was done: nothing to correct
+    # what was said to be wrong, misheard: what is meant still replaces what was just done
+    (["put me in the desert"], "not a map, a jungle", [], "jungle", None),
+    (["give me a sword"], "not the swan, a wand", ["wand"], None, None),
 ]
 
 
@@ -96,6 +99,7 @@ NOT_CORRECTIONS = [
     (["give me a sword"], "don't give me a crown", ["sword"]),
     (["give me a sword"], "not the crown", ["sword"]),
     (["give me a sword"], "I don't want a crown", ["sword"]),
+    (["put me in the desert", "give me a sword"], "not in the jungle", ["sword"]),
 ]
 
 

@@ -2,7 +2,8 @@
 
     "no, not a sword, a wand"     the wand replaces the sword (its colour and size kept)
     "I meant blue" / "no, blue"   the colour of what was just added or changed becomes blue
-    "not the beach, the desert"   the theme (style) is replaced
+    "not the beach, the desert"   the theme (style) is replaced (also when "the beach" was misheard:
+                                  "not the bench, the desert")
     "take me somewhere cold instead"
     "no sword" / "no anime"       what is there and named goes
     "no" / "nope"                 the last change is undone
@@ -60,6 +61,9 @@ def read(norm: str, scene: Scene, phrases: Phrases) -> Correction | None:
     new = tuple(m for m in mentions if m not in wrong)
     if wrong or re.search(r"(^|\s)(" + "|".join(_CUES) + r")\b", rest):
         return Correction("replace", new, old, sizes) if new or sizes else None
+    if new and _not_misheard_then(rest.split()[:new[0].start]):
+        # "not the mammoth, the jungle": what was said to be wrong was misheard, what is meant was not.
+        return Correction("replace", new, None, sizes)
     if said_no and mentions:
         there = [m for m in mentions if _present(scene, m)]
         if len(there) == len(mentions):
@@ -125,6 +129,18 @@ def _replace(correction: Correction, scene: Scene, catalog: Catalog) -> tuple[Sc
         scene = edits.change_prop(scene, target, color=colors[0] if colors else None, scale=scale)
         notes.append(f"changed {catalog.props[prop.kind].name}")
     return scene, notes
+
+
+_ARTICLES = ("a", "an", "the", "my")
+
+
+def _not_misheard_then(before: list[str]) -> bool:
+    """Whether the words before the first thing named have the shape of "not the X, the" with X
+    one or two words that name nothing: "not in the jungle" has not, "not the mammoth the" has."""
+    if len(before) < 3 or before[0] != "not" or before[1] not in _ARTICLES:
+        return False
+    middle = before[2:-1] if before[-1] in _ARTICLES else before[2:]
+    return 1 <= len(middle) <= 2 and not any(w in _ARTICLES for w in middle)
 
 
 def _said_wrong(words: list[str], m: Mention) -> bool:
