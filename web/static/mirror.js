@@ -297,16 +297,17 @@ $("clip-delete").addEventListener("click", async () => {
 });
 
 // ---- the camera sent at the size the server renders (its quality loop's box, told by "quality") ----
+// The camera track is scaled in the browser ("crop-and-scale" from the camera's own mode, so the
+// camera is not reopened): nothing captured, converted or encoded at 720p for a 640×360 mirror.
+let cameraSize = null;  // the camera's size as opened (HD where it has it)
 async function fitUpload(box) {
-  const sender = pc && pc.getSenders().find((s) => s.track && s.track.kind === "video");
-  if (!sender) return;
-  const { width, height } = sender.track.getSettings();
-  if (!width || !height) return;
-  const params = sender.getParameters();
-  if (!params.encodings || !params.encodings.length) return;
-  // Scaled down to fit the box, never up: 1280×720 into 640×480's box is sent at 640×360.
-  params.encodings[0].scaleResolutionDownBy = Math.max(1, width / box[0], height / box[1]);
-  try { await sender.setParameters(params); } catch (err) { console.warn("cannot scale the camera:", err); }
+  const track = sentStream && sentStream.getVideoTracks()[0];
+  if (!track) return;
+  if (!cameraSize) { const s = track.getSettings(); cameraSize = [s.width, s.height]; }
+  const scale = Math.min(1, box[0] / cameraSize[0], box[1] / cameraSize[1]);
+  const width = 2 * Math.round(cameraSize[0] * scale / 2), height = 2 * Math.round(cameraSize[1] * scale / 2);
+  try { await track.applyConstraints({ width: { ideal: width }, height: { ideal: height }, resizeMode: "crop-and-scale" }); }
+  catch (err) { console.warn("cannot scale the camera:", err); }
 }
 
 function send(obj) {
