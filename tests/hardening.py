@@ -29,6 +29,7 @@ from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 
 from mirror.settings import Settings
+from tests.live_server import metric  # noqa: F401 (re-exported: the hardening tests read /metrics with it)
 
 LOOPBACK = "127.0.0.1"
 
@@ -275,21 +276,6 @@ class ServeProcess:
     async def metrics(self) -> str:
         async with httpx.AsyncClient() as client:
             return (await client.get(self.url + "/metrics", timeout=5)).text
-
-
-def metric(text: str, name: str, **labels: str) -> float:
-    """The sum of a metric's samples whose labels include `labels`."""
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name):
-            continue
-        head, _, value = line.rpartition(" ")
-        series, _, label_text = head.partition("{")
-        if series != name:
-            continue
-        if all(f'{k}="{v}"' in label_text for k, v in labels.items()):
-            total += float(value)
-    return total
 
 
 async def wait_until(condition, timeout: float, what: str, step: float = 0.1):
