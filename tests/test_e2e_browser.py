@@ -2,7 +2,6 @@
 server over WebRTC on loopback. What the page sees is what a person at the mirror would see."""
 from __future__ import annotations
 
-import re
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from mirror.settings import Settings
 from tools.testclip import WALL_RGB
 from tests.browser import chromium_page
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, metric
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -20,11 +19,6 @@ LOOPBACK = ("127.0.0.1",)
 def wait_for(page, expression: str, timeout_s: float = 30.0):
     page.wait_for_function(expression, timeout=timeout_s * 1000)
     return page.evaluate(expression)
-
-
-def metric(text: str, name: str) -> float:
-    values = [float(m.group(1)) for m in re.finditer(rf"^{name}(?:{{[^}}]*}})? ([0-9.e+-]+)$", text, re.M)]
-    return sum(values)
 
 
 MEAN_RGB_JS = """([x, y, w, h]) => {
@@ -68,7 +62,7 @@ def test_mirror_page_shows_the_rendered_mirror_over_webrtc(camera, silence):
         assert session.pipeline.errors == 0
         # Every step of the server's path is timed in /metrics, from decode to encode.
         for step in ("decode", "wait_input", "composite", "neural", "to_yuv", "wait_output", "encode", "pose"):
-            assert metric(metrics, f'mirror_stage_seconds_count{{stage="{step}"}}') > 0, step
+            assert metric(metrics, "mirror_stage_seconds_count", stage=step) > 0, step
         # The returned video is the mirror's rendering at the mirror's size.
         size = page.evaluate("[document.getElementById('mirror').videoWidth, document.getElementById('mirror').videoHeight]")
         assert size == [settings.width, settings.height]
@@ -166,6 +160,7 @@ def test_saying_a_command_changes_the_scene_and_captions_the_page(camera, spoken
         assert [p["kind"] for p in scene["props"]] == ["sword"]
         assert [p.kind for p in session.scene.props] == ["sword"]
         assert page.locator("#caption").inner_text().lower().count("sword") >= 1
-        latency = metric(server.metrics(), "mirror_utterance_latency_seconds_sum") / max(
-            1, metric(server.metrics(), "mirror_utterance_latency_seconds_count"))
+        metrics = server.metrics()
+        latency = metric(metrics, "mirror_utterance_latency_seconds_sum") / max(
+            1, metric(metrics, "mirror_utterance_latency_seconds_count"))
         print(f"\nvoice: heard {captions[0]!r}; end of speech → text {latency * 1000:.0f} ms (mean)")

@@ -183,7 +183,6 @@ function onEvent(msg) {
   } else if (msg.type === "clip") {
     showClip(msg);
   } else if (msg.type === "quality") {
-    stats.box = msg.box;
     fitUpload(msg.box);
   } else if (msg.type === "notice") {
     showNotice(msg.text);
@@ -324,7 +323,6 @@ async function browserSteps(peer) {
     if (r.kind !== "video") return;
     if (r.type === "outbound-rtp" && r.framesEncoded) {
       steps.encodeMs = 1000 * r.totalEncodeTime / r.framesEncoded;
-      stats.sentSize = [r.frameWidth, r.frameHeight];  // the camera as sent (after fitUpload and the browser's own adaptation)
       if (r.packetsSent) steps.sendDelayMs = 1000 * r.totalPacketSendDelay / r.packetsSent;
     } else if (r.type === "inbound-rtp" && r.framesDecoded) {
       steps.decodeMs = 1000 * r.totalDecodeTime / r.framesDecoded;
