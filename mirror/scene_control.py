@@ -146,7 +146,7 @@ class SceneController:
     def on_speech_start(self) -> None:
         """Someone started talking: the page shows that it listens."""
         if self.accepts_commands():
-            self._loop.call_soon_threadsafe(self.send, messages.event("listening"))
+            self.send_from_thread(messages.event("listening"))
 
     def on_utterance(self, utterance: "Utterance") -> None:
         self._loop.call_soon_threadsafe(lambda: self._spawn(self._utterance(utterance)))
