@@ -24,6 +24,7 @@ from world.phrases import SIZE_WORDS, Mention, Phrases
 from world.scene import Prop, Scene
 
 _NO = {"no", "nope", "nah"}
+_ARTICLES = ("a", "an", "the", "my")  # what may stand before a thing named: "not *the* desert"
 # Words before the correction proper: "no wait, ...", "oh sorry, I meant ...".
 _LEAD = _NO | {"sorry", "oops", "wait", "oh", "um", "uh", "er", "hmm", "so", "okay", "ok", "well"}
 # Said before what is meant instead.
@@ -131,9 +132,6 @@ def _replace(correction: Correction, scene: Scene, catalog: Catalog) -> tuple[Sc
     return scene, notes
 
 
-_ARTICLES = ("a", "an", "the", "my")
-
-
 def _not_misheard_then(before: list[str]) -> bool:
     """Whether the words before the first thing named have the shape of "not the X, the" with X
     one or two words that name nothing: "not in the jungle" has not, "not the mammoth the" has."""
@@ -145,7 +143,7 @@ def _not_misheard_then(before: list[str]) -> bool:
 
 def _said_wrong(words: list[str], m: Mention) -> bool:
     """Whether `m` follows "not" or "instead of" (an article may stand between)."""
-    before = [w for w in words[:m.start] if w not in ("a", "an", "the", "some", "my")][-2:]
+    before = [w for w in words[:m.start] if w not in (*_ARTICLES, "some")][-2:]
     return before[-1:] == ["not"] or before == ["instead", "of"]
 
 

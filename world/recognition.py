@@ -187,14 +187,15 @@ class Recogniser:
         # or a few real words that sound just like it ("and do"); not "oh no", which is not "no".
         if len(words) <= 3:
             heard = " ".join(words)
+            said = normalise(heard)
             similarity = self._short.similarities(spell(heard))
             best = int(similarity.argmax())
             needed = MIN_SIMILARITY if len(words) == 1 or self._unexplained(words) else SAME_SOUND
-            if similarity[best] >= needed and self._short.phrases[best] != normalise(heard):
+            if similarity[best] >= needed and self._short.phrases[best] != said:
                 meant = self._short.phrases[best]
                 yield Reading(meant, score - SOUND_PENALTY * (1 - similarity[best]), ((heard, meant),))
-            elif normalise(heard) in MISHEARD_SHORT:
-                meant = MISHEARD_SHORT[normalise(heard)]
+            elif said in MISHEARD_SHORT:
+                meant = MISHEARD_SHORT[said]
                 yield Reading(meant, score - SOUND_PENALTY * (1 - MISHEARD_SIMILARITY), ((heard, meant),))
 
     def _unexplained(self, words: list[str]) -> float:
