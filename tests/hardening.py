@@ -29,6 +29,7 @@ from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 
 from mirror.settings import Settings
+from tools import processes
 from tests.live_server import metric  # noqa: F401 (re-exported: the hardening tests read /metrics with it)
 
 LOOPBACK = "127.0.0.1"
@@ -253,13 +254,7 @@ class ServeProcess:
         self.stop()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        processes.stop(self.process, 15)
         self.log.close()
         os.unlink(self.log.name)
         shutil.rmtree(self.clips, ignore_errors=True)

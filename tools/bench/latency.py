@@ -44,6 +44,7 @@ import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from tools import processes
 from tools.bench.report import percentile_ms, print_table, ratio
 from mirror.rtc.jitter import enable_marker_completion, marker_buffer
 from mirror.settings import Settings
@@ -358,13 +359,7 @@ class ServerProcess:
             return "".join(f.readlines()[-lines:]).strip()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        processes.stop(self.process, 10)
         self._log.close()
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from mirror.settings import Settings
+from tools import processes
 from tools.chromium import QUIET, chromium_path, fake_media_switches, media_switches
 from tools.commands.status import default_url
 
@@ -277,15 +278,8 @@ class Kiosk:
         return 0
 
     def stop_server(self) -> None:
-        if self.server is None or self.server.poll() is not None:
-            return
-        self.server.terminate()
-        try:
-            self.server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            log.warning("the mirror server did not stop within 15 s; killing it")
-            self.server.kill()
-            self.server.wait()
+        if self.server is not None and processes.stop(self.server, 15):
+            log.warning("the mirror server did not stop within 15 s; it was killed")
 
 
 def _free_port() -> int:
