@@ -179,15 +179,16 @@ class Transcriber:
 
 
 def _distinct(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
-    """One hypothesis per reading (the first, best-scored of equal texts up to case and punctuation)."""
-    seen: set[str] = set()
-    out = []
+    """One hypothesis per reading (equal texts up to case and punctuation), where it first came,
+    with the best score any decode gave it: a reading the short-command prompt makes likely ("Undo."
+    at -0.3) keeps that score rather than its main decode's (-0.7), or a colour from the same short
+    decode (-0.8) would outrank it."""
+    best: dict[str, Hypothesis] = {}
     for h in hypotheses:
         key = _normalised(h.text)
-        if key and key not in seen:
-            seen.add(key)
-            out.append(h)
-    return out
+        if key and (key not in best or h.score > best[key].score):
+            best[key] = Hypothesis(best[key].text if key in best else h.text, h.score)
+    return list(best.values())
 
 
 def vocabulary_prompt(vocabulary: Sequence[str]) -> str:

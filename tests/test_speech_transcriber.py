@@ -87,7 +87,17 @@ def test_hear_gives_distinct_readings_the_first_being_the_transcript(voices):
     assert len({h.text.lower().strip(".,!? ") for h in readings.hypotheses}) == len(readings.hypotheses)
 
 
-@pytest.mark.parametrize("command", ["undo", "bigger", "blue"])
+def test_a_reading_both_decodes_give_keeps_its_place_and_the_better_score():
+    from speech.transcriber import _distinct
+    from speech.utterance import Hypothesis
+
+    main = [Hypothesis("Undo.", -0.74), Hypothesis("Ando.", -0.85)]
+    short = [Hypothesis("Blue.", -0.64), Hypothesis("undo", -0.31)]
+    assert _distinct(main + short) == [Hypothesis("Undo.", -0.31), Hypothesis("Ando.", -0.85),
+                                       Hypothesis("Blue.", -0.64)]
+
+
+@pytest.mark.parametrize("command", ["undo", "bigger", "reset"])
 def test_a_short_command_is_decoded_again_under_a_prompt_of_short_commands(voices, command):
     readings = heard(voices, command)
     assert command in [h.text.lower().strip(".,!? ") for h in readings.hypotheses]
