@@ -52,7 +52,7 @@ class Services:
                 beam_size=settings.beam_size,
                 prompt=catalog.speech_prompt(),
                 hypotheses=HYPOTHESES,
-                short_prompt=short_prompt(catalog),
+                short_prompt=short_prompt(),
             )
             transcriber.warm_up()
             recogniser = Recogniser(interpreter)

@@ -45,7 +45,7 @@ def load_transcriber(beam_size: int = 1, prompted: bool = True, n_best: bool = F
     prompt = catalog.speech_prompt() if prompted else ""
     if n_best:
         return Transcriber(threads=2, beam_size=beam_size, prompt=prompt, hypotheses=HYPOTHESES,
-                           short_prompt=short_prompt(catalog))
+                           short_prompt=short_prompt())
     return Transcriber(threads=2, beam_size=beam_size, prompt=prompt)
 
 

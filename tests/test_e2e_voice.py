@@ -20,9 +20,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 LOOPBACK = ("127.0.0.1",)
 CONNECT_S = 10.0  # leading silence: page load, WebRTC set-up and the typed sword fit in it
 GAP_S = 2.5
-# Spoken at 130 words a minute, as people speak to a kiosk. At 140 "undo" alone, through the
-# browser's Opus and the server's cut, is heard one run in about ten as "I knew" (understood "and
-# blue"): this test checks the path, `mirror bench speech` measures the hearing across voices.
+# Spoken at 130 words a minute, as people speak to a kiosk. This test checks the path; `mirror bench
+# speech` measures the hearing across voices. What made it fail before: with tiny.en at 140 wpm "undo"
+# alone was heard "I knew" one run in ten; with base and colours in the short-command prompt, "Blue."
+# five runs in eleven (world/recognition.py, short_prompt).
 SPEED_WPM = 130
 
 # (what is said, the scene after it: props as "colour kind", theme, style). A sword is typed first.

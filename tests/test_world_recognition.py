@@ -117,6 +117,7 @@ def test_chit_chat_never_becomes_a_command(recogniser, alternatives):
     assert not recogniser.understand(scene, alternatives).changed
 
 
-def test_the_short_prompt_is_sentences_of_commands_and_colours():
-    prompt = short_prompt(Catalog.load())
-    assert prompt.startswith("Undo. Redo.") and "Bigger." in prompt and "Blue." in prompt
+def test_the_short_prompt_is_sentences_of_the_one_word_commands_and_names_no_colour():
+    prompt = short_prompt()
+    assert prompt.startswith("Undo. Redo.") and "Bigger." in prompt and prompt.endswith("No.")
+    assert not any(f"{colour.capitalize()}." in prompt for colour in Catalog.load().colors)

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     recognise = not args.no_recogniser
     transcriber = Transcriber(settings.whisper_model or None, settings.whisper_threads, settings.beam_size,
                               prompt=catalog.speech_prompt(), hypotheses=HYPOTHESES if recognise else 1,
-                              short_prompt=short_prompt(catalog) if recognise else None)
+                              short_prompt=short_prompt() if recognise else None)
     transcriber.warm_up()
     if not args.no_held_out:
         _spoken_commands(transcriber, settings, args.pace, recognise)
