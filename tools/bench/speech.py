@@ -44,7 +44,9 @@ FRAME = 960  # 20 ms at 48 kHz
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat", type=int, default=2, help="passes over the 16 phrases (voices and speeds rotate)")
     parser.add_argument("--beam-size", type=int, help="decoder beam (default from settings: 1)")
-    parser.add_argument("--pace", type=float, default=4.0, help="push audio this many times faster than real time")
+    parser.add_argument("--pace", type=float, default=1.0,
+                        help="push audio this many times faster than real time (1: as a microphone delivers it; "
+                        "faster shortens the pause in which whisper starts early, which no microphone does)")
     parser.add_argument("--no-baseline", action="store_true", help="skip faster-whisper's own transcribe()")
     parser.add_argument("--no-frames", action="store_true",
                         help="skip the frame pipeline's latency with and without whisper running")
