@@ -67,8 +67,8 @@ class Heard:
         return self.hypotheses[0].text if self.hypotheses else ""
 
 
-class TranscriberError(RuntimeError):
-    pass
+# The one way a Transcriber fails to start: its model is missing or unreadable (the message says what to do).
+TranscriberError = WhisperModelError
 
 
 class Transcriber:
@@ -91,10 +91,7 @@ class Transcriber:
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
-        try:
-            self._whisper = load_whisper(model, threads)
-        except WhisperModelError as exc:
-            raise TranscriberError(str(exc)) from exc
+        self._whisper = load_whisper(model, threads)
         self.hypotheses = max(1, hypotheses)
         self.beam_size = max(beam_size, self.hypotheses)
         multilingual = self._whisper.model.is_multilingual

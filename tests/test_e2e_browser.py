@@ -2,7 +2,6 @@
 server over WebRTC on loopback. What the page sees is what a person at the mirror would see."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 

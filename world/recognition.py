@@ -30,7 +30,6 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from world.catalog import Catalog
 from world.interpreter import Interpretation, Interpreter
 from world.phonetics import Sounds, spell
 from world.phrases import normalise
