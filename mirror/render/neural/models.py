@@ -4,8 +4,9 @@ inputs  image         (1, 3, H, W) float32 RGB in [0, 1], H and W multiples of 4
         style_weights (26,) float32, a blend over the 26 learned styles (sums to 1)
 output  stylized      (1, 3, H, W) float32, ~[0, 1] (clip it)
 
-The model loads offline from the installed package (found through the package's __file__), on the
-onnxruntime CPU provider with explicit thread counts. A missing or damaged file is one
+The model loads offline from the installed package (found through the package's __file__), its
+written-out instance norms fused into single nodes first (graph.py: ~11 % faster, same outputs), on
+the onnxruntime CPU provider with explicit thread counts. A missing or damaged file is one
 NeuralModelError at start-up whose message names the fix; the session then runs without the stage.
 """
 from __future__ import annotations
@@ -61,13 +62,18 @@ class StyleNetwork:
     """multistyle26 in one onnxruntime session. Call it from one thread at a time."""
 
     def __init__(self, path: Path | None = None, threads: int = 1) -> None:
+        import onnx
         import onnxruntime
+
+        from mirror.render.neural.graph import fuse_instance_norms
 
         path = Path(path) if path is not None else model_path()
         if not path.is_file():
             raise NeuralModelError(f"style model missing at {path}: reinstall it with {REINSTALL}")
         try:
-            self._session = onnxruntime.InferenceSession(str(path), session_options(threads),
+            model = onnx.load(str(path))
+            self.fused_norms = fuse_instance_norms(model)
+            self._session = onnxruntime.InferenceSession(model.SerializeToString(), session_options(threads),
                                                          providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
             raise NeuralModelError(f"style model at {path} is unreadable ({_first_line(exc)}): "
@@ -86,7 +92,8 @@ class StyleNetwork:
                                    f"reinstall it with {REINSTALL}") from None
         if out.shape != probe.shape or not np.isfinite(out).all():
             raise NeuralModelError(f"style model at {path} gives a wrong result: reinstall it with {REINSTALL}")
-        log.info("style network %s loaded (%d thread(s))", path.name, threads)
+        log.info("style network %s loaded (%d thread(s), %d instance norms fused)", path.name, threads,
+                 self.fused_norms)
 
     def __call__(self, image: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """(1, 3, H, W) float32 in [0, 1] and (26,) weights → (1, 3, H, W) float32, stylised."""
