@@ -11,13 +11,21 @@ translated into the painting's colours first (joint upsampling with a guided-fil
         it kept, < 0 where it inverted them)
     at full size:  out_c = up(painting_c) + up(A_c) · (Y_full − up(Y_small))
 
+computed as a fast guided filter does, with the products taken at the small size:
+
+    B_c = painting_c − A_c · Y_small   (small)        out_c = up(A_c) · Y_full + up(B_c)   (full)
+
+(the same up to interpolating A · Y_small rather than multiplying the interpolated A and Y_small,
+which differ only where A changes within a pixel of the small size). Full size then costs one grey
+conversion, two resizes and one multiply-add that saturates straight into uint8.
+
 The painting's own strokes and colours are kept exactly (first term); the photo's fine edges come
 back only as strongly, and in the colours, that the painting itself uses there. A is clipped to
 [DETAIL_FLOOR, DETAIL_CEIL]: the floor keeps faces readable at the small working size, the ceiling
 stops a high-contrast style from amplifying camera noise.
 
-Cost at 640×480: the fit is at the small size; at full size a few resizes and one multiply-add,
-all into buffers reused every frame (≈ 3 ms here).
+Cost: the fit is at the small size; at full size the passes above, into buffers reused every frame
+(`mirror bench neural --no-pipeline`: 2.0 → 1.4 ms at 640×480, 4.8 → 3.1 ms at 1280×720 here).
 """
 from __future__ import annotations
 
@@ -39,11 +47,10 @@ class GuidedUpsampler:
     def _buffers(self, h: int, w: int) -> None:
         if self._shape != (h, w):
             self._shape = (h, w)
-            self._out_f = np.empty((h, w, 3), np.float32)
             self._gain = np.empty((h, w, 3), np.float32)
+            self._offset = np.empty((h, w, 3), np.float32)
             self._y = np.empty((h, w), np.uint8)
-            self._y_up = np.empty((h, w), np.float32)
-            self._detail = np.empty((h, w), np.float32)
+            self._y3 = np.empty((h, w, 3), np.uint8)
 
     def __call__(self, painting_small: np.ndarray, small_guide: np.ndarray, guide: np.ndarray,
                  out: np.ndarray | None = None) -> np.ndarray:
@@ -53,19 +60,19 @@ class GuidedUpsampler:
         self._buffers(h, w)
         y_small = cv2.cvtColor(small_guide, cv2.COLOR_RGB2GRAY)  # (h', w') float32 0..1
         gain = detail_gain(painting_small, y_small)  # (h', w', 3)
-        # Fine detail of the full-size luminance: what the downscale to the network's size removed.
-        cv2.cvtColor(guide, cv2.COLOR_RGB2GRAY, dst=self._y)
-        cv2.resize(y_small * 255.0, (w, h), dst=self._y_up, interpolation=cv2.INTER_LINEAR)
-        cv2.subtract(self._y, self._y_up, dst=self._detail, dtype=cv2.CV_32F)  # −255..255
+        # B = painting − A · Y_small, in 0..255 units: out = up(A) · Y_full(0..255) + up(B).
+        offset = cv2.multiply(gain, cv2.merge((y_small, y_small, y_small)))
+        cv2.subtract(painting_small, offset, dst=offset)
+        offset *= 255.0
         cv2.resize(gain, (w, h), dst=self._gain, interpolation=cv2.INTER_LINEAR)
-        cv2.resize(painting_small, (w, h), dst=self._out_f, interpolation=cv2.INTER_LINEAR)
-        cv2.multiply(self._gain, cv2.merge((self._detail,) * 3), dst=self._gain)
-        cv2.scaleAdd(self._out_f, 255.0, self._gain, dst=self._out_f)
+        cv2.resize(offset, (w, h), dst=self._offset, interpolation=cv2.INTER_LINEAR)
+        cv2.cvtColor(guide, cv2.COLOR_RGB2GRAY, dst=self._y)
+        cv2.cvtColor(self._y, cv2.COLOR_GRAY2RGB, dst=self._y3)
+        cv2.multiply(self._gain, self._y3, dst=self._gain, dtype=cv2.CV_32F)
         if out is None:
             out = np.empty((h, w, 3), np.uint8)
-        # Negative values to 0 (convertScaleAbs would mirror them), then round and saturate to uint8.
-        cv2.threshold(self._out_f, 0.0, 0.0, cv2.THRESH_TOZERO, dst=self._out_f)
-        cv2.convertScaleAbs(self._out_f, dst=out)
+        # Rounded and saturated to 0..255 on the way into uint8.
+        cv2.add(self._gain, self._offset, dst=out, dtype=cv2.CV_8U)
         return out
 
 
