@@ -39,31 +39,33 @@ DETAIL_CEIL = 1.5
 
 
 class GuidedUpsampler:
-    """Buffers for one output size, reused for every frame."""
+    """Buffers for one output size and one working size, reused for every frame: a frame allocates
+    nothing (a dozen fresh 330 KB arrays a frame cost ~370 page faults, ~0.7 ms at 640×480)."""
 
     def __init__(self) -> None:
         self._shape: tuple[int, int] | None = None
+        self._small_shape: tuple[int, ...] | None = None
 
-    def _buffers(self, h: int, w: int) -> None:
+    def _buffers(self, h: int, w: int, small: tuple[int, ...]) -> None:
         if self._shape != (h, w):
             self._shape = (h, w)
             self._gain = np.empty((h, w, 3), np.float32)
             self._offset = np.empty((h, w, 3), np.float32)
             self._y = np.empty((h, w), np.uint8)
             self._y3 = np.empty((h, w, 3), np.uint8)
+        if self._small_shape != small:
+            self._small_shape = small
+            self._y_small = np.empty(small[:2], np.float32)
+            self._fit = {name: np.empty(small, np.float32)
+                         for name in ("y3", "mean_y", "mean_p", "product", "cov", "var", "gain", "offset")}
 
     def __call__(self, painting_small: np.ndarray, small_guide: np.ndarray, guide: np.ndarray,
                  out: np.ndarray | None = None) -> np.ndarray:
         """painting_small, small_guide: (h, w, 3) float32 0..1 (the network's output and input);
         guide: (H, W, 3) uint8, the full-size composite → (H, W, 3) uint8, into `out` when given."""
         h, w = guide.shape[:2]
-        self._buffers(h, w)
-        y_small = cv2.cvtColor(small_guide, cv2.COLOR_RGB2GRAY)  # (h', w') float32 0..1
-        gain = detail_gain(painting_small, y_small)  # (h', w', 3)
-        # B = painting − A · Y_small, in 0..255 units: out = up(A) · Y_full(0..255) + up(B).
-        offset = cv2.multiply(gain, cv2.merge((y_small, y_small, y_small)))
-        cv2.subtract(painting_small, offset, dst=offset)
-        offset *= 255.0
+        self._buffers(h, w, painting_small.shape)
+        gain, offset = self._fit_small(painting_small, small_guide)
         cv2.resize(gain, (w, h), dst=self._gain, interpolation=cv2.INTER_LINEAR)
         cv2.resize(offset, (w, h), dst=self._offset, interpolation=cv2.INTER_LINEAR)
         cv2.cvtColor(guide, cv2.COLOR_RGB2GRAY, dst=self._y)
@@ -75,17 +77,29 @@ class GuidedUpsampler:
         cv2.add(self._gain, self._offset, dst=out, dtype=cv2.CV_8U)
         return out
 
+    def _fit_small(self, painting: np.ndarray, small_guide: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A and B at the small size: A per pixel and channel the local least-squares slope of the
+        painting against the luminance over a (2·RADIUS+1)² window, averaged over the window as a
+        guided filter does, clipped; B = (painting − A · Y_small) · 255."""
+        b = self._fit
+        k = (2 * RADIUS + 1,) * 2
 
-def detail_gain(painting: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Per pixel and channel, the local least-squares slope of the painting against the luminance
-    over a (2·RADIUS+1)² window, averaged over the window as a guided filter does. (h, w, 3)."""
-    k = (2 * RADIUS + 1,) * 2
-    box = lambda x: cv2.blur(x, k, borderType=cv2.BORDER_REFLECT)  # noqa: E731
-    y3 = cv2.merge((y, y, y))
-    mean_y, mean_p = box(y3), box(painting)
-    cov = box(y3 * painting) - mean_y * mean_p
-    var = box(y3 * y3) - mean_y * mean_y
-    return np.clip(box(cov / (var + EPS)), DETAIL_FLOOR, DETAIL_CEIL)
+        def box(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+            return cv2.blur(src, k, dst=dst, borderType=cv2.BORDER_REFLECT)
+
+        cv2.cvtColor(small_guide, cv2.COLOR_RGB2GRAY, dst=self._y_small)
+        y3 = cv2.merge((self._y_small,) * 3, dst=b["y3"])
+        mean_y, mean_p = box(y3, b["mean_y"]), box(painting, b["mean_p"])
+        cov = box(cv2.multiply(y3, painting, dst=b["product"]), b["cov"])
+        cv2.subtract(cov, cv2.multiply(mean_y, mean_p, dst=b["product"]), dst=cov)
+        var = box(cv2.multiply(y3, y3, dst=b["product"]), b["var"])
+        cv2.subtract(var, cv2.multiply(mean_y, mean_y, dst=b["product"]), dst=var)
+        var += EPS
+        gain = box(cv2.divide(cov, var, dst=b["product"]), b["gain"])
+        np.clip(gain, DETAIL_FLOOR, DETAIL_CEIL, out=gain)
+        offset = cv2.subtract(painting, cv2.multiply(gain, y3, dst=b["offset"]), dst=b["offset"])
+        offset *= 255.0
+        return gain, offset
 
 
 def upscale_with_detail(painting_small: np.ndarray, small_guide: np.ndarray, guide: np.ndarray) -> np.ndarray:
