@@ -1,5 +1,5 @@
-"""Encoder settings for latency: the bitrate aiortc starts and caps at, and the encode timing that
-/metrics exports (real VP8 and H.264 encoders)."""
+"""Encoder settings for latency: the bitrate aiortc starts and caps at, for each output size, and
+the encode timing that /metrics exports (real VP8 and H.264 encoders)."""
 from __future__ import annotations
 
 import fractions
@@ -14,7 +14,7 @@ from aiortc.codecs import get_decoder
 from aiortc.jitterbuffer import JitterFrame
 
 from mirror.rtc import encoder as encoder_module
-from mirror.rtc.encoder import FAST_VP8_OPTIONS, configure_low_latency_encoding, time_encoding
+from mirror.rtc.encoder import FAST_VP8_OPTIONS, bitrate_for, configure_low_latency_encoding, time_encoding
 from mirror.settings import Settings
 
 CODECS = {
@@ -23,8 +23,8 @@ CODECS = {
 }
 
 
-def camera_frame(index: int = 0) -> av.VideoFrame:
-    image = np.random.default_rng(index).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+def camera_frame(index: int = 0, size: tuple[int, int] = (640, 480)) -> av.VideoFrame:
+    image = np.random.default_rng(index).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
     frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
     frame.pts, frame.time_base = index * 3000, fractions.Fraction(1, 90000)
     return frame
@@ -33,11 +33,11 @@ def camera_frame(index: int = 0) -> av.VideoFrame:
 @pytest.fixture
 def restore_constants():
     saved = {m: (m.DEFAULT_BITRATE, m.MIN_BITRATE, m.MAX_BITRATE) for m in (vpx, h264)}
-    fast = encoder_module._fast_vp8
+    fast, reference = encoder_module._fast_vp8, encoder_module._reference_bitrate
     yield
     for module, (default, low, high) in saved.items():
         module.DEFAULT_BITRATE, module.MIN_BITRATE, module.MAX_BITRATE = default, low, high
-    encoder_module._fast_vp8 = fast
+    encoder_module._fast_vp8, encoder_module._reference_bitrate = fast, reference
     time_encoding(None)
 
 
@@ -45,9 +45,40 @@ def restore_constants():
 def test_new_encoders_start_at_and_never_exceed_the_configured_bitrate(codec, restore_constants):
     configure_low_latency_encoding(Settings.load({"video_bitrate": 1_200_000}))
     encoder = get_encoder(CODECS[codec])
-    assert encoder.target_bitrate == 1_200_000
+    encoder.encode(camera_frame(0), force_keyframe=True)
+    assert encoder.target_bitrate == encoder.codec.bit_rate == 1_200_000  # at 640×480
     encoder.target_bitrate = 5_000_000  # a receiver's REMB estimate above the cap
-    assert encoder.target_bitrate == 1_200_000
+    encoder.encode(camera_frame(1))
+    assert encoder.target_bitrate == encoder.codec.bit_rate == 1_200_000
+
+
+def test_the_bitrate_grows_with_the_pixels_less_than_in_proportion():
+    assert bitrate_for(640, 480, 1_500_000) == 1_500_000
+    rates = [bitrate_for(w, h, 1_500_000) for w, h in ((640, 360), (640, 480), (960, 540), (1280, 720))]
+    assert rates == sorted(rates) and len(set(rates)) == 4
+    assert 2.1 < rates[-1] / 1_500_000 < 2.5  # 720p has 3× the pixels of 640×480
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_a_quality_step_changes_the_bitrate_with_the_size(codec, restore_constants):
+    configure_low_latency_encoding(Settings.load({"video_bitrate": 1_500_000}))
+    encoder = get_encoder(CODECS[codec])
+    for index, size in enumerate([(1280, 720), (960, 540), (640, 360), (1280, 720)]):
+        encoder.encode(camera_frame(index, size), force_keyframe=index == 0)
+        assert (encoder.codec.width, encoder.codec.height) == size
+        assert encoder.codec.bit_rate == encoder.target_bitrate == bitrate_for(*size, 1_500_000), size
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_a_congested_link_still_lowers_the_bitrate_below_the_sizes(codec, restore_constants):
+    configure_low_latency_encoding(Settings.load({"video_bitrate": 1_500_000}))
+    encoder = get_encoder(CODECS[codec])
+    encoder.encode(camera_frame(0, (1280, 720)), force_keyframe=True)
+    encoder.target_bitrate = 900_000  # REMB: the receiver sees loss
+    encoder.encode(camera_frame(1, (1280, 720)))
+    assert encoder.codec.bit_rate == 900_000
+    encoder.encode(camera_frame(2, (640, 360)))  # smaller: its own bitrate (1.21 Mbps) is above REMB's
+    assert encoder.codec.bit_rate == 900_000
 
 
 def test_a_bitrate_too_low_for_640x480_is_refused(restore_constants):

@@ -14,8 +14,15 @@ What this module changes:
   receiver's REMB estimate within [`MIN_BITRATE`, `MAX_BITRATE`]; every change of more than 10 %
   re-creates the encoder, which starts with a keyframe. 500 kbps is blocky at 640×480;
   `Settings.video_bitrate` (1.5 Mbps: ~6 KB, five packets, per frame at 30 fps) looks clean and
-  costs nothing on a LAN. We start there and cap there, so the only REMB reaction left is backing
-  off on a congested link. These are module constants aiortc reads (no private state touched).
+  costs nothing on a LAN. That is the bitrate at 640×480; the output's size moves with the quality
+  loop (mirror/quality.py), and the bitrate with it: `bitrate_for` scales it by the pixel count to
+  the power 0.75 (larger frames need fewer bits per pixel for the same look): 640×360 1.2, 960×540
+  2.2, 1280×720 3.4 Mbps. Every encode reads aiortc's target (REMB's wish, within the module's
+  bounds, which we set to the largest size's bitrate) no higher than the bitrate for the size it
+  encodes, so a quality step re-creates the encoder at the new size *and* bitrate at once (one
+  keyframe, which the size change costs anyway), and the only REMB reaction left is backing off on
+  a congested link. aiortc's module constants are set and its `target_bitrate` property is wrapped
+  with that cap; no private state is touched.
 - VP8 speed (`Settings.fast_vp8`). aiortc opens libvpx with `cpu-used=-6` and
   `noise-sensitivity=4` (a temporal denoiser): 6.7 ms per 640×480 frame here. `cpu-used=-12`
   without the denoiser: 3.3 ms at the same CBR size — 3.4 ms off every encode, i.e. off every
@@ -47,10 +54,19 @@ _CODECS = {"VP8": (vpx, vpx.Vp8Encoder), "H264": (h264, h264.H264Encoder)}
 
 # libvpx options that differ from aiortc's, and why: see the module docstring.
 FAST_VP8_OPTIONS = {"cpu-used": "-12", "noise-sensitivity": "0"}
+REFERENCE_PIXELS = 640 * 480  # `Settings.video_bitrate` is the bitrate at this size
+SIZE_EXPONENT = 0.75  # bitrate ∝ pixels^0.75
 
 # Process-wide state read by the encode wrapper (set by the functions below).
 _encode_observer: Callable[[float], None] | None = None
 _fast_vp8 = False
+_reference_bitrate: int | None = None  # bit/s at REFERENCE_PIXELS; None: aiortc's bitrate, whatever the size
+
+
+def bitrate_for(width: int, height: int, reference_bitrate: int) -> int:
+    """The encoder's bitrate (bit/s) for frames of width × height, given the one for 640×480; in
+    whole kbit/s, as libx264 keeps it."""
+    return int(reference_bitrate * (width * height / REFERENCE_PIXELS) ** SIZE_EXPONENT) // 1000 * 1000
 
 
 def check_supported() -> None:
@@ -60,6 +76,9 @@ def check_supported() -> None:
         init_names = encoder.__init__.__code__.co_names
         setter_names = encoder.target_bitrate.fset.__code__.co_names  # type: ignore[attr-defined]
         constants = all(isinstance(getattr(module, c, None), int) for c in ("DEFAULT_BITRATE", "MIN_BITRATE", "MAX_BITRATE"))
+        if not isinstance(encoder.__dict__.get("target_bitrate"), property):
+            raise RuntimeError(f"low-latency encoder settings (mirror/rtc/encoder.py) do not support aiortc {version}: "
+                               f"the {name} encoder has no target_bitrate property to cap by size")
         if not constants or "DEFAULT_BITRATE" not in init_names or not {"MIN_BITRATE", "MAX_BITRATE"} <= set(setter_names):
             raise RuntimeError(
                 f"low-latency encoder settings (mirror/rtc/encoder.py) do not support aiortc {version}: the {name} "
@@ -78,21 +97,25 @@ def check_supported() -> None:
 
 
 def configure_low_latency_encoding(settings: "Settings") -> None:
-    """Start every VP8/H.264 encoder at `settings.video_bitrate`, never go above it, and (with
-    `settings.fast_vp8`) open VP8 encoders with FAST_VP8_OPTIONS. Process-wide; call once at
-    start-up, before the first peer connection encodes (existing encoders keep theirs)."""
-    global _fast_vp8
+    """Start every VP8/H.264 encoder at the bitrate for the size it encodes (`bitrate_for`, from
+    `settings.video_bitrate` at 640×480), never go above it, and (with `settings.fast_vp8`) open
+    VP8 encoders with FAST_VP8_OPTIONS. Process-wide; call once at start-up, before the first peer
+    connection encodes (existing encoders keep theirs)."""
+    global _fast_vp8, _reference_bitrate
     check_supported()
     bitrate = settings.video_bitrate
     if bitrate < 100_000:
         raise ValueError(f"video_bitrate {bitrate} bit/s is too low for 640×480 video; use at least 100000")
+    largest = bitrate_for(max(settings.max_width, settings.width), max(settings.max_height, settings.height), bitrate)
     for module, _ in _CODECS.values():
-        module.DEFAULT_BITRATE = bitrate
-        module.MAX_BITRATE = bitrate
+        module.DEFAULT_BITRATE = largest
+        module.MAX_BITRATE = largest
         module.MIN_BITRATE = min(module.MIN_BITRATE, bitrate)
+    _reference_bitrate = bitrate
     _fast_vp8 = settings.fast_vp8
     _install()
-    log.info("video encoders start at and are capped to %d kbit/s%s", bitrate // 1000,
+    log.info("video encoders start at and are capped to %d kbit/s at 640×480, %d kbit/s at %d×%d%s",
+             bitrate // 1000, largest // 1000, settings.max_width, settings.max_height,
              "; VP8 at cpu-used -12 without denoising" if _fast_vp8 else "")
 
 
@@ -108,6 +131,20 @@ def _install() -> None:
     for _, encoder in _CODECS.values():
         if not getattr(encoder.encode, "_mirror_wrapped", False):
             encoder.encode = _wrap(encoder.encode)
+        if not isinstance(encoder.__dict__["target_bitrate"], _SizeCappedBitrate):
+            encoder.target_bitrate = _size_capped(encoder.__dict__["target_bitrate"])
+
+
+class _SizeCappedBitrate(property):
+    """aiortc's `target_bitrate`, read no higher than the bitrate for the size being encoded."""
+
+
+def _size_capped(wish: property) -> property:
+    def fget(self) -> int:
+        cap = getattr(self, "mirror_bitrate_cap", None)
+        return wish.fget(self) if cap is None else min(wish.fget(self), cap)
+
+    return _SizeCappedBitrate(fget, wish.fset, doc=wish.__doc__)
 
 
 def _wrap(encode):
@@ -115,6 +152,8 @@ def _wrap(encode):
     def mirror_encode(self, frame, force_keyframe: bool = False):
         started = time.perf_counter()
         try:
+            reference = _reference_bitrate
+            self.mirror_bitrate_cap = None if reference is None else bitrate_for(frame.width, frame.height, reference)
             if _fast_vp8 and isinstance(self, vpx.Vp8Encoder):
                 _open_vp8(self, frame)
             return encode(self, frame, force_keyframe)
