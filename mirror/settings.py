@@ -31,8 +31,8 @@ class Settings:
     ice_addresses: tuple[str, ...] = ()
     # Complete received video frames on the RTP marker bit instead of waiting for the next frame.
     rtp_marker_completion: bool = True
-    # The encoder's start and cap at 640×480; other output sizes scale by pixels^0.75
-    # (1280×720: 3.4 Mbit/s), so a quality step moves the bitrate with the size (mirror/rtc/encoder.py).
+    # The encoder's start and cap at 640×480; other output sizes scale by √pixels
+    # (1280×720: 2.6 Mbit/s), so a quality step moves the bitrate with the size (mirror/rtc/encoder.py).
     video_bitrate: int = 1_500_000
     # VP8 at libvpx cpu-used -12 without its denoiser: 3.3 ms per 640×480 encode instead of 6.7 (mirror/rtc/encoder.py).
     fast_vp8: bool = True
