@@ -19,12 +19,13 @@ What this module changes:
   the pixel count: 640×360 1.3, 960×540 1.9, 1280×720 2.6 Mbps. Measured at 1280×720 on the test
   clip (VP8 as configured here): 1.5 → 2.6 → 3.4 Mbit/s gives 40.2 → 41.1 → 41.4 dB PSNR, and
   against 1.5 Mbit/s adds ~1 ms (2.6) or ~7 ms (3.4, pixels^0.75) to the glass-to-glass p50 of
-  `mirror bench latency --camera 1280x720`: the square root keeps most of the gain for little lag. Every encode reads aiortc's target (REMB's wish, within the module's
-  bounds, which we set to the largest size's bitrate) no higher than the bitrate for the size it
-  encodes, so a quality step re-creates the encoder at the new size *and* bitrate at once (one
-  keyframe, which the size change costs anyway), and the only REMB reaction left is backing off on
-  a congested link. aiortc's module constants are set and its `target_bitrate` property is wrapped
-  with that cap; no private state is touched.
+  `mirror bench latency --camera 1280x720`: the square root keeps most of the gain for little lag.
+  Every encode reads aiortc's target (REMB's wish, within the module's bounds, which we set to the
+  largest size's bitrate) no higher than the bitrate for the size it encodes, so a quality step
+  re-creates the encoder at the new size *and* bitrate at once (one keyframe, which the size change
+  costs anyway), and the only REMB reaction left is backing off on a congested link. aiortc's
+  module constants are set and its `target_bitrate` property is wrapped with that cap; no private
+  state is touched.
 - VP8 speed (`Settings.fast_vp8`). aiortc opens libvpx with `cpu-used=-6` and
   `noise-sensitivity=4` (a temporal denoiser): 6.7 ms per 640×480 frame here. `cpu-used=-12`
   without the denoiser: 3.3 ms at the same CBR size — 3.4 ms off every encode, i.e. off every
