@@ -100,8 +100,3 @@ class GuidedUpsampler:
         offset = cv2.subtract(painting, cv2.multiply(gain, y3, dst=b["offset"]), dst=b["offset"])
         offset *= 255.0
         return gain, offset
-
-
-def upscale_with_detail(painting_small: np.ndarray, small_guide: np.ndarray, guide: np.ndarray) -> np.ndarray:
-    """One-off form of GuidedUpsampler (allocates its buffers on each call)."""
-    return GuidedUpsampler()(painting_small, small_guide, guide)
