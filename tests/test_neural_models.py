@@ -86,3 +86,16 @@ def test_a_good_copy_in_a_temp_folder_loads(tmp_path, monkeypatch):
     monkeypatch.setattr(models, "models_dir", lambda: tmp_path)
     assert models.model_path() == tmp_path / models.MODEL_FILE
     StyleNetwork()  # no error: the loader reads whatever folder it is given, offline
+
+
+def test_the_graph_is_read_once_per_version_of_the_file(model_in):
+    """Sessions reuse the fused graph; a file replaced in place (a reinstall, a damaged copy) is read again."""
+    original = models.model_path().read_bytes()
+    path = model_in(original)
+    StyleNetwork()
+    hits = models._fused_graph.cache_info().hits
+    StyleNetwork()
+    assert models._fused_graph.cache_info().hits == hits + 1
+    path.write_bytes(b"\x00not onnx" * 100)
+    with pytest.raises(NeuralModelError, match="unreadable"):
+        StyleNetwork()
