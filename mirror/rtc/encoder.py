@@ -109,7 +109,8 @@ def configure_low_latency_encoding(settings: "Settings") -> None:
     bitrate = settings.video_bitrate
     if bitrate < 100_000:
         raise ValueError(f"video_bitrate {bitrate} bit/s is too low for 640×480 video; use at least 100000")
-    largest = bitrate_for(max(settings.max_width, settings.width), max(settings.max_height, settings.height), bitrate)
+    width, height = max(settings.max_width, settings.width), max(settings.max_height, settings.height)
+    largest = bitrate_for(width, height, bitrate)
     for module, _ in _CODECS.values():
         module.DEFAULT_BITRATE = largest
         module.MAX_BITRATE = largest
@@ -118,7 +119,7 @@ def configure_low_latency_encoding(settings: "Settings") -> None:
     _fast_vp8 = settings.fast_vp8
     _install()
     log.info("video encoders start at and are capped to %d kbit/s at 640×480, %d kbit/s at %d×%d%s",
-             bitrate // 1000, largest // 1000, settings.max_width, settings.max_height,
+             bitrate // 1000, largest // 1000, width, height,
              "; VP8 at cpu-used -12 without denoising" if _fast_vp8 else "")
 
 
