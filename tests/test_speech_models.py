@@ -32,6 +32,21 @@ def test_either_model_transcribes_speech(tmp_path):
         assert "sword" in " ".join(s.text for s in segments).lower(), name
 
 
+def test_a_directory_a_user_fetched_is_loaded_as_it_is(tmp_path):
+    """MIRROR_WHISPER_MODEL=/path: the way to a larger whisper than a package ships. A copy of
+    tiny.en's files stands in for a model the user fetched."""
+    import shutil
+
+    from tests.speech_audio import speak
+
+    fetched = tmp_path / "whisper-fetched"
+    shutil.copytree(whisper_source("tiny.en").path, fetched)
+    assert whisper_source(fetched).path == str(fetched)
+    audio = np.concatenate([silence(0.3), speak("give me a sword", tmp_path), silence(0.3)])
+    segments, _ = load_whisper(fetched, threads=2).transcribe(audio, language="en", beam_size=1)
+    assert "sword" in " ".join(s.text for s in segments).lower()
+
+
 def test_a_missing_package_names_the_package_to_install(monkeypatch):
     monkeypatch.setattr(models, "BASE_PARTS", (models.BASE_PARTS[0], "no_such_whisper_part"))
     with pytest.raises(WhisperModelError, match="pip install no-such-whisper-part"):
