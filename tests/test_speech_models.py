@@ -2,12 +2,14 @@
 model says what to install."""
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
 from speech import models
 from speech.models import WhisperModelError, load_whisper, whisper_source
-from tests.speech_audio import silence
+from tests.speech_audio import silence, speak
 
 
 def test_the_default_is_base_joined_in_memory_from_its_two_packages():
@@ -23,28 +25,25 @@ def test_base_loads_as_a_multilingual_model_and_tiny_en_as_an_english_one():
     assert not load_whisper("tiny.en", threads=1).model.is_multilingual
 
 
-def test_either_model_transcribes_speech(tmp_path):
-    from tests.speech_audio import speak
-
+def heard(model, tmp_path) -> str:
+    """What `model` (a name or a directory) transcribes of a spoken "give me a sword", lower case."""
     audio = np.concatenate([silence(0.3), speak("give me a sword", tmp_path), silence(0.3)])
+    segments, _ = load_whisper(model, threads=2).transcribe(audio, language="en", beam_size=1)
+    return " ".join(s.text for s in segments).lower()
+
+
+def test_either_model_transcribes_speech(tmp_path):
     for name in models.NAMES:
-        segments, _ = load_whisper(name, threads=2).transcribe(audio, language="en", beam_size=1)
-        assert "sword" in " ".join(s.text for s in segments).lower(), name
+        assert "sword" in heard(name, tmp_path), name
 
 
 def test_a_directory_a_user_fetched_is_loaded_as_it_is(tmp_path):
     """MIRROR_WHISPER_MODEL=/path: the way to a larger whisper than a package ships. A copy of
     tiny.en's files stands in for a model the user fetched."""
-    import shutil
-
-    from tests.speech_audio import speak
-
     fetched = tmp_path / "whisper-fetched"
     shutil.copytree(whisper_source("tiny.en").path, fetched)
     assert whisper_source(fetched).path == str(fetched)
-    audio = np.concatenate([silence(0.3), speak("give me a sword", tmp_path), silence(0.3)])
-    segments, _ = load_whisper(fetched, threads=2).transcribe(audio, language="en", beam_size=1)
-    assert "sword" in " ".join(s.text for s in segments).lower()
+    assert "sword" in heard(fetched, tmp_path)
 
 
 def test_a_missing_package_names_the_package_to_install(monkeypatch):
