@@ -51,6 +51,16 @@ class Metrics:
                                      ["direction"], registry=r)
         self.output_height = Gauge("mirror_output_height", "The largest output height the quality loop allows now",
                                    registry=r)
+        # What each session renders and sends now, whatever changed it: a quality step, or the
+        # camera's own size (a browser lowers what it sends under CPU load before the loop steps).
+        self.render_width = Gauge("mirror_render_width", "Width of the frames a session renders and sends now",
+                                  ["session"], registry=r)
+        self.render_height = Gauge("mirror_render_height", "Height of the frames a session renders and sends now",
+                                   ["session"], registry=r)
+        self.render_size_changes = Counter(
+            "mirror_render_size_changes_total",
+            "Changes of a session's rendered size, by cause (quality: a step of the loop; camera: the camera's size)",
+            ["cause"], registry=r)
         # ---- admission, lifetimes, limits (mirror/admission.py, mirror/lifetime.py) ----
         self.session_cap = Gauge("mirror_session_cap", "Sessions served at once; more wait with a ticket", registry=r)
         self.sessions_reserved = Gauge(
@@ -84,7 +94,7 @@ class Metrics:
                                         registry=r)
 
     def forget_session(self, session: str) -> None:
-        for metric in (self.frames_in, self.frames_out):
+        for metric in (self.frames_in, self.frames_out, self.render_width, self.render_height):
             try:
                 metric.remove(session)
             except KeyError:

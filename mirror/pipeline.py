@@ -159,6 +159,8 @@ class FramePipeline:
             for i, segment in enumerate(segments)
         ]
         self._seq = 0
+        self.rendering: tuple[int, int] | None = None  # the size frames are rendered at now
+        self._rendering_box: tuple[int, int] | None = None  # the quality loop's box it was fitted into
         for thread in self._threads:
             thread.start()
 
@@ -241,6 +243,8 @@ class FramePipeline:
         image = rgb_from_video(frame.source)
         frame.source = None
         w, h = self.size or self.quality.size_for((image.shape[1], image.shape[0]))
+        if (w, h) != self.rendering:
+            self._rendering_changed((w, h))
         if image.shape[1] != w or image.shape[0] != h:
             image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
         frame.image = np.ascontiguousarray(image)
@@ -251,6 +255,17 @@ class FramePipeline:
             frame.pose = self._pose.pose_for(frame.image, frame.received_at)
             # Time this frame spent getting its pose: the whole run inline, ~0 from the pose thread.
             self._timed(frame, "pose_wait", started)
+
+    def _rendering_changed(self, size: tuple[int, int]) -> None:
+        """Every size this session renders at is known on /metrics, with what changed it."""
+        box = self.quality.boxes[self.quality.level] if self.quality is not None else None
+        if self._metrics:
+            if self.rendering is not None:
+                self._metrics.render_size_changes.labels("quality" if box != self._rendering_box else "camera").inc()
+            self._metrics.render_width.labels(self._session).set(size[0])
+            self._metrics.render_height.labels(self._session).set(size[1])
+        log.info("session %s renders at %dx%d", self._session, *size)
+        self.rendering, self._rendering_box = size, box
 
     def _run_stage(self, index: int, frame: Frame) -> None:
         health = self.health[index]

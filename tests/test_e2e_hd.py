@@ -5,10 +5,12 @@ steps the output down while this machine cannot hold 30 fps, and tells the page,
 its camera at that size.
 
 What is asserted is what must hold anywhere: the page shows the mirror at a size on the quality
-loop's ladder for a 16:9 camera, never below the floor (640×480's box: 640×360), the size the page
-shows is the one the server's loop allows (on `/metrics`), and every step is counted there. The
-frame rate is printed, not asserted: this box is shared and noisy (`mirror bench latency --camera
-1280x720` measures it against its baseline).
+loop's ladder for a 16:9 camera, never below the floor (640×480's box: 640×360); the size the page
+shows is the one the server renders (on `/metrics`, whatever changed it: a step of the loop, or
+the browser lowering its own send size under CPU load, which it often does before the loop steps);
+the page never sends more than that; and what the server renders fits the loop's box. Which size
+this machine ends at, and the frame rate, are printed, not asserted: this box is shared and noisy
+(`mirror bench latency --camera 1280x720` measures them against their baseline).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ LADDER_16_9 = [(1280, 720), (960, 540), (640, 360)]  # 1280×720, 960×540 and 6
 BOX_HEIGHT = {(1280, 720): 720, (960, 540): 540, (640, 360): 480}  # the loop's box for each size
 SETTLE_S = 15.0  # the quality loop's steps down take a few seconds each
 SAMPLE_S = 8.0
+AGREE_S = 10.0  # a size change in flight reaches the page within a few frames: this is a hang detector
 # The size of the camera frames the page's peer connection encodes now, from its WebRTC stats.
 SENT_SIZE_JS = """async () => {
   let size = null;
@@ -37,6 +40,10 @@ SENT_SIZE_JS = """async () => {
   return size;
 }"""
 SCENE = ["put me in game of thrones", "give me a blue sword", "give me a crown", "make it look like van gogh"]
+
+
+def fits(inner: tuple[int, int], outer: tuple[int, int]) -> bool:
+    return inner[0] <= outer[0] and inner[1] <= outer[1]
 
 
 @pytest.fixture(scope="module")
@@ -65,24 +72,33 @@ def test_a_720p_camera_gets_the_largest_mirror_this_machine_holds_never_below_th
             time.sleep(1.0)
             samples.append(tuple(page.evaluate("window.mirrorStats.size")))
         fps = (page.evaluate("window.mirrorStats.framesShown") - shown_before) / (time.monotonic() - started)
-        # The size the page shows is the one the loop allows now, and every step is on /metrics
-        # (read together: a step between the two reads shows on the page a frame later).
-        for _ in range(10):
+        # The page shows the size the server renders now (on /metrics), and sends no more than that.
+        # Read together, waiting out a change in flight: a step, or the browser's own send size,
+        # reaches the page a frame or two after the server.
+        deadline = time.monotonic() + AGREE_S
+        while True:
             size, metrics = tuple(page.evaluate("window.mirrorStats.size")), server.metrics()
-            steps = {d: metric(metrics, "mirror_quality_steps_total", direction=d) for d in ("down", "up")}
-            if size in LADDER_16_9 and steps["down"] - steps["up"] == LADDER_16_9.index(size):
+            sent = tuple(page.evaluate(SENT_SIZE_JS))
+            rendered = (metric(metrics, "mirror_render_width"), metric(metrics, "mirror_render_height"))
+            if (size == rendered and fits(sent, size)) or time.monotonic() > deadline:
                 break
-            time.sleep(0.5)
-        sent = tuple(page.evaluate(SENT_SIZE_JS))
+            time.sleep(0.2)
 
+    steps = {d: metric(metrics, "mirror_quality_steps_total", direction=d) for d in ("down", "up")}
+    causes = {c: metric(metrics, "mirror_render_size_changes_total", cause=c) for c in ("quality", "camera")}
     print(f"\n1280×720 camera, Game of Thrones + blue sword + crown + Van Gogh: the page shows "
           f"{size[0]}×{size[1]} at {fps:.1f} fps (target ≥ 28); sizes over {SAMPLE_S:.0f} s: {samples}; "
-          f"quality steps down {steps['down']:.0f}, up {steps['up']:.0f}; the camera is sent at {sent[0]}×{sent[1]}")
+          f"quality steps down {steps['down']:.0f}, up {steps['up']:.0f}; rendered size changes by the loop "
+          f"{causes['quality']:.0f}, by the camera {causes['camera']:.0f}; the camera is sent at {sent[0]}×{sent[1]}")
     assert fps > 0
     assert all(s in LADDER_16_9 for s in [*samples, size]), f"a size off the ladder or below the floor: {samples}"
-    assert steps["down"] - steps["up"] == LADDER_16_9.index(size), (size, steps)
-    if steps["down"]:
-        assert metric(metrics, "mirror_output_height") == BOX_HEIGHT[size]
+    assert size == (int(rendered[0]), int(rendered[1])), f"the page shows {size}, the server renders {rendered}"
     # Told the size, the page sends no more than the server renders (the browser may send less
     # while its own encoder adapts to the CPU).
-    assert sent[0] <= size[0] and sent[1] <= size[1], (sent, size)
+    assert fits(sent, size), (sent, size)
+    # The loop's own account: each step moved its box one rung, and what it renders fits that box.
+    level = int(steps["down"] - steps["up"])
+    assert 0 <= level < len(LADDER_16_9), steps
+    if level:
+        assert metric(metrics, "mirror_output_height") == BOX_HEIGHT[LADDER_16_9[level]]
+    assert size[1] <= BOX_HEIGHT[LADDER_16_9[level]], (size, steps)

@@ -9,6 +9,7 @@ from typing import ClassVar
 import av
 import numpy as np
 import pytest
+from prometheus_client import generate_latest
 
 from mirror.metrics import Metrics
 from mirror.pipeline import FramePipeline
@@ -149,3 +150,34 @@ def test_a_mirror_down_to_a_few_frames_a_second_still_steps_down():
         clock.now += 0.5
         quality.observe(0.4)
     assert quality.level == 1
+
+
+def test_every_size_the_mirror_renders_at_is_on_metrics_with_what_changed_it():
+    from mirror.render.passthrough import Passthrough
+
+    metrics = Metrics()
+    quality = AdaptiveQuality([HD, QHD, VGA], budget_s=1 / 30, adaptive=False)
+    pipeline = FramePipeline([Passthrough()], Scene.empty, quality=quality, pose_factory=None, metrics=metrics,
+                             session="s1")
+
+    def render(camera):
+        pipeline.submit(av.VideoFrame.from_ndarray(np.zeros((camera[1], camera[0], 3), np.uint8), format="rgb24"))
+        frame = pipeline.output.take(timeout=10)
+        rendered = (metrics.render_width.labels("s1")._value.get(), metrics.render_height.labels("s1")._value.get())
+        assert frame.image.shape[1::-1] == rendered
+        return rendered
+
+    def changes(cause):
+        return metrics.render_size_changes.labels(cause)._value.get()
+
+    try:
+        assert render(HD) == HD
+        assert render((640, 360)) == (640, 360)  # the browser shrank what it sends: no step of the loop
+        assert (changes("camera"), changes("quality")) == (1, 0)
+        quality._step(+1, "down", 0.0)
+        assert render(HD) == QHD  # the loop stepped down
+        assert (changes("camera"), changes("quality")) == (1, 1)
+    finally:
+        pipeline.close()
+    metrics.forget_session("s1")  # a closed session's size is not left behind on /metrics
+    assert 'session="s1"' not in generate_latest(metrics.registry).decode()
