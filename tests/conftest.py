@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.fake_media import write_wav, write_y4m
+from tools.fake_media import write_wav, write_y4m
 from tools.testclip import clip_frames
 
 

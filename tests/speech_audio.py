@@ -14,7 +14,7 @@ import pytest
 
 from speech.audio import SAMPLE_RATE, Resampler
 from speech.wer import word_errors  # noqa: F401 (re-exported for the tests)
-from tests.fake_media import read_wav
+from tools.fake_media import read_wav
 
 VOICES = ("en-us", "en-gb", "en-us+m3", "en-us+f3", "en-gb-x-rp")
 SPEEDS = (130, 150, 170, 190)
@@ -75,7 +75,7 @@ def speak(text: str, directory: Path, voice: str = "en-us", speed: int = 150) ->
 
 def spoken_wav(text: str, directory: Path, *, lead_s: float = 0.5, tail_s: float = 1.5) -> Path:
     """`text` between silences, as the 16-bit WAV Chromium's fake microphone loops."""
-    from tests.fake_media import write_wav
+    from tools.fake_media import write_wav
 
     audio = np.concatenate([silence(lead_s), speak(text, directory), silence(tail_s)])
     return write_wav(directory / f"{'_'.join(text.lower().split())}.wav", audio, SAMPLE_RATE)

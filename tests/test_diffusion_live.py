@@ -11,7 +11,7 @@ import pytest
 
 from mirror.settings import Settings
 from tests.browser import chromium_page
-from tests.fake_media import write_wav, write_y4m
+from tools.fake_media import write_wav, write_y4m
 from tests.live_server import LiveServer
 from tests.mirror_client import MirrorClient
 from tools.testclip import clip_frames

@@ -20,7 +20,7 @@ import pytest
 
 from mirror.settings import Settings
 from tests.browser import chromium_page
-from tests.fake_media import write_y4m
+from tools.fake_media import write_y4m
 from tests.live_server import LiveServer, metric
 from tools.testclip import clip_frames
 

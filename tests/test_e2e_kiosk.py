@@ -13,7 +13,7 @@ import pytest
 from mirror.presence import PRESENT_AFTER_S
 from mirror.settings import Settings
 from tests.browser import chromium_page
-from tests.fake_media import write_y4m
+from tools.fake_media import write_y4m
 from tests.live_server import LiveServer
 from tools.testclip import WALL_RGB, clip_frames
 

@@ -12,7 +12,7 @@ import pytest
 
 from mirror.settings import Settings
 from tests.browser import chromium_page
-from tests.fake_media import write_wav
+from tools.fake_media import write_wav
 from tests.live_server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

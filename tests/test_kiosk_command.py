@@ -17,7 +17,7 @@ import numpy as np
 import psutil
 import pytest
 
-from tests.fake_media import write_y4m
+from tools.fake_media import write_y4m
 from tests.live_server import free_port
 from tools.cli import main
 from tools.commands.kiosk import SERVICE_NAME, systemd_quote

@@ -11,7 +11,7 @@ import pytest
 from tools.cli import main
 from speech import transcribe_file
 from speech.audio import SAMPLE_RATE
-from tests.fake_media import write_wav
+from tools.fake_media import write_wav
 from tests.speech_audio import silence, to_rate, transcriber, voices  # noqa: F401 (fixtures)
 
 
