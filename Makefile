@@ -18,7 +18,7 @@ HAS_NVIDIA := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/d
 # glibc's per-thread arenas let a long-running server's memory climb after each session.
 export MALLOC_ARENA_MAX ?= 2
 
-.PHONY: run test install install-test system-test-deps bench clean
+.PHONY: run test test-runs install install-test system-test-deps bench clean
 
 run: install
 	$(BIN)/mirror serve
@@ -26,6 +26,13 @@ run: install
 test: install-test
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -ra
+
+# The suite (or TESTS) RUNS times in a row, and a table of which tests failed how often: a test
+# that fails one run in five is found by measuring (tools/suite_runs.py: --fresh-clone, --busy-core).
+RUNS ?= 5
+TESTS ?=
+test-runs: install-test
+	$(BIN)/python -m tools.suite_runs --runs $(RUNS) $(TESTS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
