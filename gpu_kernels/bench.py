@@ -112,7 +112,7 @@ def build_cases(device: torch.device, frame: tuple[int, int], wanted: set[str] |
         case("emit_i420", f"512x512 -> {frame_name} i420", work_bytes + fh * fw * 3 // 2,
              frame_io, "emit_i420", lambda: (picture(), (fh - fh % 2, fw - fw % 2))),
         case("draw_pose_map", "18 keypoints -> 512x512", work_bytes + 18 * 3 * 4,
-             pose_map, "draw_pose_map", lambda: (keypoints(), WORK, 8.0, 4.0)),
+             pose_map, "draw_pose_map", lambda: (keypoints(), WORK, 4.0, 4.0)),
     ]
     for shape, suffix in ((LATENT, ""), (FLAT, "_flat")):
         n, name = shape[0] * shape[1] * shape[2] * shape[3], "x".join(map(str, shape))

@@ -4,10 +4,16 @@ Keypoints are COCO-18 in OpenPose order (see KEYPOINTS), (18, 3) float32 [x_px, 
 in pixels of the output image, whose pixel (row r, column c) has its centre at (c + 0.5, r + 0.5).
 
 The look follows OpenPose's body drawing as controlnet_aux renders it (what the OpenPose ControlNets
-were trained on): limb i in colour i at 60 % intensity, then joint k in colour k at full intensity,
-on black. Shapes are antialiased by coverage, 1 at the centre line fading to 0 over one pixel:
-    limb  (capsule):  clamp(limb_width / 2 - d + 0.5, 0, 1),  d = distance to the segment
-    joint (disc):     clamp(joint_radius - d + 0.5, 0, 1),    d = distance to the point
+were trained on: `draw_bodypose` in controlnet_aux/open_pose/util.py): limb i is a filled ellipse
+centred between its two keypoints, its semi-major axis half the limb's length along the limb and
+its semi-minor axis `stickwidth` (4 px at a 512 px short side) across it, so a limb is 8 px wide at
+its middle and tapers to its ends; limbs are drawn in colour i at 60 % intensity, then joint k as a
+disc of radius 4 in colour k at full intensity, on black. Shapes are antialiased by coverage, 1
+inside fading to 0 over one pixel, with d the (signed) distance to the shape's edge:
+    limb  (ellipse):  clamp(0.5 - d, 0, 1),  d ≈ (k - 1) · k / |∇(k²/2)|,  k = √((u/a)² + (v/b)²)
+                      u, v: the pixel along and across the limb from its middle; a = length / 2,
+                      b = stick_width. Exact on both axes (d = |v| - b at u = 0, |u| - a at v = 0).
+    joint (disc):     clamp(joint_radius - d + 0.5, 0, 1),  d = distance to the point
 and composited "over" in drawing order: all limbs in table order, then all joints, each one
 colour * coverage + canvas * (1 - coverage). A point below `min_confidence` is not drawn, nor is
 a limb with such an endpoint. Everything is computed in fp32 and stored in `dtype`, values in [0, 1].
@@ -36,12 +42,33 @@ LIMB_INTENSITY = 0.6  # OpenPose dims the limb layer to 60 % before drawing the 
 
 
 @jit
+def _ellipse_cover(px, py, ax, ay, bx, by, b):
+    # Coverage of the limb ellipse from (ax, ay) to (bx, by), semi-minor axis b, at pixel centres
+    # (px, py); the module docstring has the formula. A zero-length limb keeps a direction (x) and
+    # a tiny semi-major axis: a sliver, as OpenCV draws an ellipse with a zero axis.
+    dx = bx - ax
+    dy = by - ay
+    length = tl.sqrt(dx * dx + dy * dy)
+    ux = tl.where(length > 0.0, dx / tl.maximum(length, 1e-12), 1.0)
+    uy = tl.where(length > 0.0, dy / tl.maximum(length, 1e-12), 0.0)
+    a = tl.maximum(0.5 * length, 1e-3)
+    ox = px - 0.5 * (ax + bx)
+    oy = py - 0.5 * (ay + by)
+    u = ox * ux + oy * uy    # along the limb
+    v = oy * ux - ox * uy    # across it
+    k = tl.sqrt((u / a) * (u / a) + (v / b) * (v / b))
+    g = tl.sqrt((u / (a * a)) * (u / (a * a)) + (v / (b * b)) * (v / (b * b)))
+    d = tl.where(g > 0.0, (k - 1.0) * k / tl.maximum(g, 1e-30), -tl.minimum(a, b))
+    return tl.minimum(tl.maximum(0.5 - d, 0.0), 1.0)
+
+
+@jit
 def _pose_map_kernel(
     kp_ptr, s_kp, s_kc,        # keypoints (18, 3) [x, y, confidence], any strides
     limbs_ptr,                 # (17, 2) int32 keypoint pairs
     limb_rgb_ptr, joint_rgb_ptr,  # (17, 3), (18, 3) float32 colours in 0..1, limbs pre-dimmed
     out_ptr, h, w, so_c, so_h, so_w,  # out (1, 3, h, w)
-    half_width, radius, min_confidence,
+    stick_width, radius, min_confidence,
     N_LIMBS: tl.constexpr, N_JOINTS: tl.constexpr, BLOCK: tl.constexpr,
 ):
     idx = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)  # (BLOCK,) flat over h * w
@@ -60,14 +87,7 @@ def _pose_map_kernel(
         by = tl.load(kp_ptr + kb * s_kp + s_kc)
         visible = (tl.load(kp_ptr + ka * s_kp + 2 * s_kc) >= min_confidence) & \
                   (tl.load(kp_ptr + kb * s_kp + 2 * s_kc) >= min_confidence)
-        dx = bx - ax
-        dy = by - ay
-        # Closest point on the segment; a zero-length limb degenerates to a disc.
-        t = ((px - ax) * dx + (py - ay) * dy) / tl.maximum(dx * dx + dy * dy, 1e-12)
-        t = tl.minimum(tl.maximum(t, 0.0), 1.0)
-        ex = px - ax - t * dx
-        ey = py - ay - t * dy
-        cover = tl.minimum(tl.maximum(half_width - tl.sqrt(ex * ex + ey * ey) + 0.5, 0.0), 1.0)
+        cover = _ellipse_cover(px, py, ax, ay, bx, by, stick_width)
         cover = tl.where(visible, cover, 0.0)
         r = r * (1.0 - cover) + tl.load(limb_rgb_ptr + 3 * i) * cover
         g = g * (1.0 - cover) + tl.load(limb_rgb_ptr + 3 * i + 1) * cover
@@ -88,7 +108,7 @@ def _pose_map_kernel(
     tl.store(out + 2 * so_c, b.to(dtype), mask=mask)
 
 
-def draw_pose_map_reference(keypoints: Tensor, size: tuple[int, int], limb_width: float, joint_radius: float,
+def draw_pose_map_reference(keypoints: Tensor, size: tuple[int, int], stick_width: float, joint_radius: float,
                             min_confidence: float = 0.3, dtype: torch.dtype = torch.float16,
                             out: Tensor | None = None) -> Tensor:
     _check_keypoints(keypoints)
@@ -100,12 +120,19 @@ def draw_pose_map_reference(keypoints: Tensor, size: tuple[int, int], limb_width
     x, y, visible = kp[:, 0], kp[:, 1], kp[:, 2] >= min_confidence             # (18,) each
     limb_rgb, joint_rgb = _colours(device)
     canvas = torch.zeros(3, h, w, device=device)
+    b = torch.tensor(stick_width, device=device, dtype=torch.float32)
     for i, (ka, kb) in enumerate(OPENPOSE_LIMBS):
         dx, dy = x[kb] - x[ka], y[kb] - y[ka]
-        t = ((px - x[ka]) * dx + (py - y[ka]) * dy) / torch.clamp(dx * dx + dy * dy, min=1e-12)
-        t = t.clamp(0.0, 1.0)
-        ex, ey = px - x[ka] - t * dx, py - y[ka] - t * dy
-        cover = (limb_width / 2 - torch.sqrt(ex * ex + ey * ey) + 0.5).clamp(0.0, 1.0)
+        length = torch.sqrt(dx * dx + dy * dy)
+        ux = torch.where(length > 0, dx / length.clamp(min=1e-12), 1.0)
+        uy = torch.where(length > 0, dy / length.clamp(min=1e-12), 0.0)
+        a = (0.5 * length).clamp(min=1e-3)
+        ox, oy = px - 0.5 * (x[ka] + x[kb]), py - 0.5 * (y[ka] + y[kb])      # (1, w), (h, 1)
+        u, v = ox * ux + oy * uy, oy * ux - ox * uy                          # along, across: (h, w)
+        k = torch.sqrt((u / a) ** 2 + (v / b) ** 2)
+        g = torch.sqrt((u / (a * a)) ** 2 + (v / (b * b)) ** 2)
+        d = torch.where(g > 0, (k - 1.0) * k / g.clamp(min=1e-30), -torch.minimum(a, b))
+        cover = (0.5 - d).clamp(0.0, 1.0)
         cover = torch.where(visible[ka] & visible[kb], cover, 0.0)                  # (h, w)
         canvas = canvas * (1.0 - cover) + limb_rgb[i][:, None, None] * cover
     for k in range(len(KEYPOINTS)):
@@ -117,7 +144,7 @@ def draw_pose_map_reference(keypoints: Tensor, size: tuple[int, int], limb_width
     return canvas.to(dtype) if out is None else out.copy_(canvas)
 
 
-def draw_pose_map_triton(keypoints: Tensor, size: tuple[int, int], limb_width: float, joint_radius: float,
+def draw_pose_map_triton(keypoints: Tensor, size: tuple[int, int], stick_width: float, joint_radius: float,
                          min_confidence: float = 0.3, dtype: torch.dtype = torch.float16,
                          out: Tensor | None = None) -> Tensor:
     _check_keypoints(keypoints)
@@ -134,19 +161,22 @@ def draw_pose_map_triton(keypoints: Tensor, size: tuple[int, int], limb_width: f
     launchable(_pose_map_kernel, device)[(triton.cdiv(n, block),)](
         keypoints, *keypoints.stride(), limbs, limb_rgb, joint_rgb,
         out, h, w, *out.stride()[1:],
-        limb_width / 2, joint_radius, min_confidence,
+        stick_width, joint_radius, min_confidence,
         N_LIMBS=len(OPENPOSE_LIMBS), N_JOINTS=len(KEYPOINTS), BLOCK=block,
     )
     return out
 
 
-def draw_pose_map(keypoints: Tensor, size: tuple[int, int], limb_width: float, joint_radius: float,
+def draw_pose_map(keypoints: Tensor, size: tuple[int, int], stick_width: float, joint_radius: float,
                   min_confidence: float = 0.3, dtype: torch.dtype = torch.float16, out: Tensor | None = None,
                   *, backend: str = "auto") -> Tensor:
-    """(18, 3) keypoints [x_px, y_px, confidence] -> (1, 3, h, w) OpenPose image in [0, 1]."""
+    """(18, 3) keypoints [x_px, y_px, confidence] -> (1, 3, h, w) OpenPose image in [0, 1].
+
+    stick_width: the limb ellipses' semi-minor axis (controlnet_aux's `stickwidth`, half the width
+    at a limb's middle); joint_radius: the joint discs' radius. Both in pixels of this image."""
     tensors = [keypoints] if out is None else [keypoints, out]
     impl = draw_pose_map_triton if use_triton(backend, *tensors) else draw_pose_map_reference
-    return impl(keypoints, size, limb_width, joint_radius, min_confidence, dtype, out)
+    return impl(keypoints, size, stick_width, joint_radius, min_confidence, dtype, out)
 
 
 _tables: dict = {}

@@ -12,7 +12,7 @@ from gpu_kernels.backend import tolerance
 from gpu_kernels.pose_map import KEYPOINTS, OPENPOSE_COLORS, OPENPOSE_LIMBS, draw_pose_map
 
 DTYPES = [torch.float32, torch.float16, torch.bfloat16]
-WIDTH, RADIUS = 4.0, 3.0
+STICK, RADIUS = 4.0, 3.0  # the limb ellipses' semi-minor axis (controlnet_aux's stickwidth), the joints' radius
 LIMB_INTENSITY = 0.6  # OpenPose's body drawing dims limbs to 60 %; joints are full colour
 
 # A person facing the camera on a 256 x 256 canvas: x right, y down, their right on image left.
@@ -28,7 +28,7 @@ STANDING = {
 
 @functools.cache
 def standing_image():
-    return draw_pose_map(keypoints(), (256, 256), WIDTH, RADIUS, dtype=torch.float32)
+    return draw_pose_map(keypoints(), (256, 256), STICK, RADIUS, dtype=torch.float32)
 
 
 def keypoints(points=STANDING, confidence=None):
@@ -72,7 +72,7 @@ def test_limb_is_drawn_between_its_keypoints_in_its_colour(limb):
     # The pose is laid out so that nothing else reaches a limb's midpoint.
     others = [distance_to_segment(mid, kp[i, :2], kp[j, :2]) for n, (i, j) in enumerate(OPENPOSE_LIMBS) if n != limb]
     joints = [float(torch.linalg.vector_norm(mid - kp[k, :2])) for k in range(18)]
-    assert min(others) > WIDTH / 2 + 1 and min(joints) > RADIUS + 1
+    assert min(others) > STICK + 1 and min(joints) > RADIUS + 1
     torch.testing.assert_close(pixel(image, *mid.tolist()), colour(limb, LIMB_INTENSITY))
 
 
@@ -91,7 +91,7 @@ def test_pixels_far_from_the_skeleton_are_black():
 
 def test_low_confidence_points_and_their_limbs_are_skipped():
     shown = standing_image()
-    hidden = draw_pose_map(keypoints(confidence={"r_wrist": 0.1}), (256, 256), WIDTH, RADIUS, dtype=torch.float32)
+    hidden = draw_pose_map(keypoints(confidence={"r_wrist": 0.1}), (256, 256), STICK, RADIUS, dtype=torch.float32)
     wrist, elbow = torch.tensor(STANDING["r_wrist"]), torch.tensor(STANDING["r_elbow"])
     assert pixel(hidden, *wrist.tolist()).eq(0).all()
     assert pixel(hidden, *((wrist + elbow) / 2).tolist()).eq(0).all()
@@ -101,39 +101,68 @@ def test_low_confidence_points_and_their_limbs_are_skipped():
     assert len(changed) > 0
     for row, col in changed.tolist():
         p = torch.tensor([col + 0.5, row + 0.5])
-        assert distance_to_segment(p, elbow.float(), wrist.float()) <= max(WIDTH / 2, RADIUS) + 0.5
+        assert distance_to_segment(p, elbow.float(), wrist.float()) <= max(STICK, RADIUS) + 0.5
 
 
 def test_confidence_exactly_at_the_threshold_is_drawn():
     kp = keypoints(confidence={"r_wrist": 0.3})
-    image = draw_pose_map(kp, (256, 256), WIDTH, RADIUS, min_confidence=0.3, dtype=torch.float32)
+    image = draw_pose_map(kp, (256, 256), STICK, RADIUS, min_confidence=0.3, dtype=torch.float32)
     torch.testing.assert_close(pixel(image, *STANDING["r_wrist"]), colour(4))
 
 
-def test_limb_edges_are_antialiased_over_one_pixel():
-    # neck -> r_shoulder along y = 50, the boundary between rows 49 and 50; everything else hidden.
-    points = dict(STANDING, neck=(100, 50), r_shoulder=(20, 50))
+def only_the_limb(start, end, size=(100, 120), stick_width=4.0):
+    """neck -> r_shoulder (limb 0, pure red) from `start` to `end`, everything else hidden, at
+    coverage 0..1 (the limb layer divided by its 60 % intensity); joints of radius 0.1."""
+    points = dict(STANDING, neck=start, r_shoulder=end)
     kp = keypoints(points, confidence={name: 0.0 for name in KEYPOINTS if name not in ("neck", "r_shoulder")})
-    image = draw_pose_map(kp, (100, 120), limb_width=5.0, joint_radius=1.0, dtype=torch.float32)
-    # Row centres 0.5, 1.5, 2.5, 3.5 from the line: coverage clamp(5/2 - d + 0.5, 0, 1).
-    column = image[0, 0, 44:56, 60] / LIMB_INTENSITY  # limb 0 is pure red
+    return draw_pose_map(kp, size, stick_width, joint_radius=0.1, dtype=torch.float32)[0, 0] / LIMB_INTENSITY
+
+
+def test_limb_edges_are_antialiased_over_one_pixel():
+    # Along y = 50 (the boundary between rows 49 and 50); column 60's centre is the limb's middle.
+    column = only_the_limb((100.5, 50), (20.5, 50), stick_width=2.5)[44:56, 60]
+    # Row centres 0.5, 1.5, 2.5, 3.5 from the axis: coverage clamp(0.5 - (d - 2.5), 0, 1).
     expected = torch.tensor([0, 0, 0, 0.5, 1, 1, 1, 1, 0.5, 0, 0, 0])
     torch.testing.assert_close(column, expected)
+
+
+def test_a_limb_is_the_ellipse_controlnet_aux_draws_eight_pixels_wide_at_its_middle():
+    # controlnet_aux: cv2.ellipse2Poly(middle, (length / 2, stickwidth), angle) with stickwidth = 4:
+    # the limb's width across, at a distance u from its middle, is 2 · 4 · sqrt(1 - (u / a)²).
+    a, b = 40.0, 4.0
+    coverage = only_the_limb((100.5, 50), (20.5, 50), stick_width=b)
+    middle = coverage[:, 60]
+    assert middle[46:54].eq(1).all() and middle[:46].eq(0).all() and middle[54:].eq(0).all()  # 8 px wide
+    for u in (10.0, 20.0, 30.0, 36.0):
+        width = float(coverage[:, int(60 + u)].sum())  # coverage summed across = the chord's length
+        assert width == pytest.approx(2 * b * (1 - (u / a) ** 2) ** 0.5, abs=0.15), u
+    # Along the axis it reaches the keypoints (x = 20.5 and 100.5) and stops there.
+    row = coverage[49]
+    assert row[22:99].eq(1).all() and row[:20].eq(0).all() and row[102:].eq(0).all()
+
+
+def test_a_diagonal_limb_has_the_same_width_across_its_middle():
+    # The same ellipse turned 45°: its chord perpendicular through the middle is 2 · 4 px.
+    coverage = only_the_limb((30.5, 30.5), (80.5, 80.5), size=(112, 112))
+    across = torch.stack([coverage[55 - i, 55 + i] for i in range(-8, 9)])  # pixel centres along (1, -1)
+    # Pixel centres along the diagonal are √2 apart: the covered ones lie within 4 of the middle.
+    assert float(across.sum()) * 2 ** 0.5 == pytest.approx(8.0, abs=1.0)
+    assert across[8] == 1 and across[0] == 0 and across[-1] == 0
 
 
 def test_later_limbs_are_drawn_over_earlier_ones():
     # Arms crossed: r_shoulder-r_elbow (limb 2) and l_shoulder-l_elbow (limb 4) cross at (128, 100).
     points = dict(STANDING, r_shoulder=(98, 70), r_elbow=(158, 130), l_shoulder=(158, 70), l_elbow=(98, 130))
-    image = draw_pose_map(keypoints(points), (256, 256), WIDTH, RADIUS, dtype=torch.float32)
+    image = draw_pose_map(keypoints(points), (256, 256), STICK, RADIUS, dtype=torch.float32)
     torch.testing.assert_close(pixel(image, 128, 100), colour(4, LIMB_INTENSITY))
 
 
 def test_drawing_follows_the_dtype_and_fills_out():
     kp = keypoints()
     out = torch.full((1, 3, 64, 64), 7.0, dtype=torch.bfloat16)
-    result = draw_pose_map(kp * torch.tensor([0.25, 0.25, 1.0]), (64, 64), WIDTH, RADIUS, out=out)
+    result = draw_pose_map(kp * torch.tensor([0.25, 0.25, 1.0]), (64, 64), STICK, RADIUS, out=out)
     assert result is out and out.max() <= 1 and out.max() > 0
-    assert draw_pose_map(kp, (8, 8), WIDTH, RADIUS).dtype == torch.float16
+    assert draw_pose_map(kp, (8, 8), STICK, RADIUS).dtype == torch.float16
 
 
 # ---- Triton parity ------------------------------------------------------------------------------
@@ -180,6 +209,6 @@ def test_pose_map_matches_reference_on_non_contiguous_keypoints_and_output():
 
 def test_pose_map_of_the_standing_person_matches_reference():
     kp = keypoints(confidence={"l_wrist": 0.1})
-    expected = draw_pose_map(kp, (256, 256), WIDTH, RADIUS, dtype=torch.float32, backend="torch")
-    actual = draw_pose_map(kp, (256, 256), WIDTH, RADIUS, dtype=torch.float32, backend="triton")
+    expected = draw_pose_map(kp, (256, 256), STICK, RADIUS, dtype=torch.float32, backend="torch")
+    actual = draw_pose_map(kp, (256, 256), STICK, RADIUS, dtype=torch.float32, backend="triton")
     torch.testing.assert_close(actual, expected, **tolerance(torch.float32))

@@ -66,7 +66,7 @@ def _limb_index(a: OpenPosePoint, b: OpenPosePoint) -> int:
 
 
 def _draw(keypoints: np.ndarray, h: int, w: int) -> np.ndarray:
-    picture = pose_map.draw_pose_map(torch.from_numpy(keypoints), (h, w), limb_width=4.0, joint_radius=4.0,
+    picture = pose_map.draw_pose_map(torch.from_numpy(keypoints), (h, w), stick_width=4.0, joint_radius=4.0,
                                      dtype=torch.float32)
     return (picture[0].permute(1, 2, 0).numpy() * 255).round()  # (h, w, 3) 0..255
 
