@@ -100,3 +100,70 @@ def test_a_stage_whose_extra_is_not_installed_is_unavailable_not_a_crash(plugins
     register("missing", "mirror.render.no_such_stage:Nothing")
     availability = check("missing", Settings.load(environ={}))
     assert not availability.ok and "cannot import" in availability.reason
+
+
+class SharesAModel(StageBase):
+    """A stage with a process-wide resource: opened once at start-up, given to every session."""
+
+    name: ClassVar[str] = "shares"
+    opened: ClassVar[list] = []
+
+    class Model:
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    @classmethod
+    def open_shared(cls, settings):
+        model = cls.Model()
+        cls.opened.append(model)
+        return model
+
+    @classmethod
+    def open(cls, context: StageContext) -> "SharesAModel":
+        return cls(context.shared.get(cls.name) if context.shared is not None else cls.Model())
+
+
+def test_a_stages_process_wide_resource_is_opened_once_and_given_to_every_session(plugins, catalog):
+    register("shares", f"{__name__}:SharesAModel")
+    SharesAModel.opened.clear()
+    settings = Settings.load({"stages": "passthrough,shares"}, environ={})
+    plan = StagePlan.decide(settings)
+    shared = plan.open_shared(settings)  # start-up
+    sessions = [plan.open(settings, catalog, shared) for _ in range(3)]
+    (model,) = SharesAModel.opened
+    assert all(stages[1].model is model for stages in sessions)
+    assert "passthrough" not in shared and shared.get("passthrough") is None  # it shares nothing
+    shared.close()  # shutdown
+    assert model.closed
+
+
+def test_tools_that_open_stages_get_and_close_the_shared_resources_too(plugins, catalog):
+    register("shares", f"{__name__}:SharesAModel")
+    SharesAModel.opened.clear()
+    opened = registry.open_stages(Settings.load({"stages": "shares"}, environ={}), catalog)
+    (model,) = SharesAModel.opened
+    assert opened.stages[0].model is model and not model.closed
+    opened.close()
+    assert model.closed
+
+
+def test_the_neural_repaint_shares_one_style_network_between_sessions(catalog):
+    settings = Settings.load({"stages": "neural"}, environ={})
+    plan = StagePlan.decide(settings)
+    shared = plan.open_shared(settings)
+    (first,), (second,) = plan.open(settings, catalog, shared), plan.open(settings, catalog, shared)
+    network = shared.get("neural").network
+    assert first._network is network and second._network is network
+    assert first.presets is second.presets
+    image = np.full((48, 64, 3), 120, np.uint8)
+    scene = Scene.empty().edit(style="van_gogh")
+    for stage in (first, second):
+        stage._clock = iter(range(100)).__next__  # a second per frame: the style has faded in by the second frame
+        stage.render(image, None, scene)
+        assert not np.array_equal(stage.render(image, None, scene), image)  # each person paints with it
+    shared.close()

@@ -1,7 +1,10 @@
 """Every render stage by name, in one place, and the one start-up decision of which ones run.
 
-    plan = StagePlan.decide(settings)        # once, at start-up: what runs here and why not
-    stages = plan.open(settings, catalog)    # per session: the stages, opened, in order
+    plan = StagePlan.decide(settings)                 # once, at start-up: what runs here and why not
+    shared = plan.open_shared(settings)               # once, at start-up, off the loop: models, sessions, engines
+    stages = plan.open(settings, catalog, shared)     # per session: the stages, opened, in order (cheap)
+    ...
+    shared.close()                                    # at shutdown, after the last session
 
 Adding a stage is one module with a class that implements `mirror.render.stage.RenderStage` and
 one line in STAGES. Entries are "module:Class" strings so that listing the stages imports
@@ -11,10 +14,10 @@ from __future__ import annotations
 
 import importlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from mirror.render.stage import Availability, RenderStage, StageContext
+from mirror.render.stage import Availability, RenderStage, SharedStages, StageContext
 
 if TYPE_CHECKING:
     from mirror.settings import Settings
@@ -123,13 +126,31 @@ class StagePlan:
                 log.info("render stage %s cannot run here: %s", name, availability.reason)
         log.info("render stages: %s (asked for %s)", " → ".join(self.stages) or "none", ",".join(self.requested))
 
-    def open(self, settings: "Settings", catalog: "Catalog") -> list[RenderStage]:
+    def open_shared(self, settings: "Settings") -> SharedStages:
+        """Once per process, at start-up and off the event loop: what each stage that runs shares
+        between sessions (`open_shared`: the style network's session, the diffusion engine with its
+        models and captured graphs). Close it at shutdown."""
+        opened: dict[str, object] = {}
+        try:
+            for name in self.stages:
+                open_shared = getattr(stage_class(name), "open_shared", None)
+                resource = open_shared(settings) if open_shared is not None else None
+                if resource is not None:
+                    opened[name] = resource
+        except BaseException:
+            SharedStages(opened).close()
+            raise
+        return SharedStages(opened)
+
+    def open(self, settings: "Settings", catalog: "Catalog", shared: SharedStages | None = None) -> list[RenderStage]:
+        """Per session: the stages, in order, each given what the others provide and the process's
+        shared resources (`open_shared`). Without `shared` a stage opens its own (tools, tests)."""
         classes = [stage_class(name) for name in self.stages]
         opened: list[RenderStage] = []
         try:
             for cls in classes:
                 others = frozenset().union(*(c.provides for c in classes if c is not cls))
-                opened.append(cls.open(StageContext(settings, catalog, others)))
+                opened.append(cls.open(StageContext(settings, catalog, others, shared)))
         except BaseException:
             for stage in opened:
                 stage.close()
@@ -141,9 +162,22 @@ class StagePlan:
 class OpenedStages:
     stages: list[RenderStage]
     notices: list[str]
+    shared: SharedStages = field(default_factory=SharedStages)
+
+    def close(self) -> None:
+        """The stages, then what they shared."""
+        for stage in self.stages:
+            stage.close()
+        self.shared.close()
 
 
 def open_stages(settings: "Settings", catalog: "Catalog") -> OpenedStages:
-    """Decide and open in one call, for tools that run stages outside a server (benches, stills)."""
+    """Decide and open in one call, for tools that run stages outside a server (benches, stills):
+    the shared resources too, closed with `OpenedStages.close()`."""
     plan = StagePlan.decide(settings)
-    return OpenedStages(plan.open(settings, catalog), plan.notices)
+    shared = plan.open_shared(settings)
+    try:
+        return OpenedStages(plan.open(settings, catalog, shared), plan.notices, shared)
+    except BaseException:
+        shared.close()
+        raise

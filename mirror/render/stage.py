@@ -2,10 +2,13 @@
 
 A stage takes the frame's pixels, the pose of that frame and the scene snapshot, and returns pixels.
 It declares what it needs (pose? matte? a GPU? weights?) so the pipeline computes only that, and
-answers once, at start-up, whether it can run on this machine and, if not, why (`available`). It
-is opened once per session with a `StageContext`, fed frames, and closed. The pipeline times every
-call and exports the timing per stage (plus the stage's own steps from `timings()`); a stage that
-raises on one frame is logged, counted and skipped for that frame.
+answers once, at start-up, whether it can run on this machine and, if not, why (`available`). What
+is heavy and can serve everyone (a model, an inference session, the diffusion engine) it opens once
+per process, at start-up (`open_shared(settings)`, collected in `SharedStages`); it is then opened
+once per session with a `StageContext` that carries those shared resources, so a session's open is
+cheap (well under a millisecond: the event loop may run it), fed frames, and closed. The pipeline
+times every call and exports the timing per stage (plus the stage's own steps from `timings()`); a
+stage that raises on one frame is logged, counted and skipped for that frame.
 
 No stage knows which stage follows it: what the *other* stages of a run do is given to it as
 capabilities (`StageContext.provided`), e.g. "neural_style" (a later stage repaints styles that
@@ -20,8 +23,9 @@ unchanged or a new/reused buffer it owns; callers never mutate what a stage retu
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -29,6 +33,8 @@ if TYPE_CHECKING:
     from mirror.settings import Settings
     from pose import Pose
     from world import Catalog, Scene
+
+log = logging.getLogger(__name__)
 
 # Planes (Needs.planes): uint8 (H, W) coverage of the props the composite drew in front.
 PROPS_ALPHA = "props_alpha"
@@ -69,6 +75,32 @@ class Availability:
         return cls(False, reason)
 
 
+class SharedStages:
+    """What the stages of a run hold once per process, by stage name: made at start-up by
+    `StagePlan.open_shared` (each stage's `open_shared(settings)`), given to every session's stages
+    through `StageContext.shared`, closed once at shutdown."""
+
+    def __init__(self, resources: dict[str, Any] | None = None) -> None:
+        self._resources = dict(resources or {})
+
+    def get(self, name: str) -> Any | None:
+        """Stage `name`'s shared resource, or None (it has none, or it was not opened)."""
+        return self._resources.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._resources
+
+    def close(self) -> None:
+        """Close every resource that can be closed, last opened first; one failing does not keep the others."""
+        resources, self._resources = self._resources, {}
+        for name, resource in reversed(list(resources.items())):
+            try:
+                if hasattr(resource, "close"):
+                    resource.close()
+            except Exception:
+                log.exception("closing the shared resource of stage %s", name)
+
+
 @dataclass(frozen=True)
 class StageContext:
     """What a stage is opened with."""
@@ -76,6 +108,9 @@ class StageContext:
     settings: "Settings"
     catalog: "Catalog"
     provided: frozenset[str] = frozenset()  # capabilities the *other* stages of this run provide
+    # The process's shared resources (StagePlan.open_shared at start-up); a stage takes its own with
+    # shared.get(its name). None: opened outside a server (a tool, a test): a stage opens its own.
+    shared: SharedStages | None = None
 
 
 @runtime_checkable
@@ -91,6 +126,9 @@ class RenderStage(Protocol):
     def available(cls, settings: "Settings") -> Availability: ...
 
     @classmethod
+    def open_shared(cls, settings: "Settings") -> Any | None: ...  # once per process; None: nothing to share
+
+    @classmethod
     def open(cls, context: StageContext) -> "RenderStage": ...
 
     def render(self, image: np.ndarray, pose: "Pose | None", scene: "Scene") -> np.ndarray: ...
@@ -103,8 +141,8 @@ class RenderStage(Protocol):
 
 
 class StageBase:
-    """The interface's defaults, for stages to inherit: runs on any machine, opens without
-    arguments, reports no steps of its own, holds nothing to close."""
+    """The interface's defaults, for stages to inherit: runs on any machine, shares nothing between
+    sessions, opens without arguments, reports no steps of its own, holds nothing to close."""
 
     needs: ClassVar[Needs] = Needs()
     own_thread: ClassVar[bool] = False
@@ -113,6 +151,10 @@ class StageBase:
     @classmethod
     def available(cls, settings: "Settings") -> Availability:
         return Availability.yes()
+
+    @classmethod
+    def open_shared(cls, settings: "Settings") -> Any | None:
+        return None
 
     @classmethod
     def open(cls, context: StageContext):

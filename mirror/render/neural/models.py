@@ -60,7 +60,8 @@ def session_options(threads: int):
 
 
 class StyleNetwork:
-    """multistyle26 in one onnxruntime session. Call it from one thread at a time."""
+    """multistyle26 in one onnxruntime session, shared by every person's repaint: onnxruntime's
+    `run` may be called from several threads at once."""
 
     def __init__(self, path: Path | None = None, threads: int = 1) -> None:
         import onnxruntime

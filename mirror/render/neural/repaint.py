@@ -7,6 +7,10 @@ Per frame (≈ 18 ms on one core at the default 192×144 working size and 640×4
 It runs after the composite in its own worker thread (own_thread), so pose and the composite of the
 next frame overlap it; the pipeline's latest-frame slot in front of it drops, never queues.
 
+The network (an onnxruntime session: reading, fusing and building it takes ~20 ms) and the presets
+are opened once per process (`open_shared`, at start-up) and shared by every person; a person's
+stage holds only its buffers, blend and stabiliser, so opening one costs the event loop ~nothing.
+
 Scene style → preset: `catalog.styles[scene.style].neural` names a preset in neural_presets.toml.
 No preset (or no style) returns the input array itself at ~zero cost. A style change moves the
 weight vector over BLEND_S instead of jumping; removing the style fades the repaint out the same way.
@@ -14,6 +18,7 @@ weight vector over BLEND_S instead of jumping; removing the style fades the repa
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, ClassVar
 
 import cv2
@@ -33,6 +38,18 @@ if TYPE_CHECKING:
 
 
 BLEND_S = 0.5  # style changes cross over this long: a jump looks like a glitch
+
+
+@dataclass(frozen=True)
+class NeuralShared:
+    """What every person's repaint shares: the network (onnxruntime runs one session from several
+    threads at once; with one intra-op thread each call runs on its caller's thread) and the presets."""
+
+    network: StyleNetwork
+    presets: Presets
+
+    def close(self) -> None:
+        pass  # onnxruntime frees the session with the object
 
 
 class NeuralRepaint(StageBase):
@@ -82,8 +99,16 @@ class NeuralRepaint(StageBase):
         return Availability.yes()
 
     @classmethod
+    def open_shared(cls, settings: "Settings") -> NeuralShared:
+        """Once per process, at start-up: the network's session and the presets."""
+        return NeuralShared(StyleNetwork(threads=settings.neural_threads), Presets.load())
+
+    @classmethod
     def open(cls, context: StageContext) -> "NeuralRepaint":
-        return cls(context.settings, context.catalog)
+        shared = context.shared.get(cls.name) if context.shared is not None else None
+        if shared is None:  # outside a server (a tool, a test): its own network
+            return cls(context.settings, context.catalog)
+        return cls(context.settings, context.catalog, presets=shared.presets, network=shared.network)
 
     def timings(self) -> dict[str, float]:
         return self._timings
