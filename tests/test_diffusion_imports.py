@@ -36,7 +36,7 @@ SCRIPT = textwrap.dedent("""
     sys.meta_path.insert(0, NotInstalled())
     import gpu_kernels.frame_io, gpu_kernels.latent_step, gpu_kernels.pose_map
     import mirror.render.diffusion
-    from mirror.render.diffusion import bench, models, prompt, runner, stage, step
+    from mirror.render.diffusion import bench, engine, models, prompt, stage, step
     sys.argv = ["bench", "--help"]
     try:
         runpy.run_module("mirror.render.diffusion.bench", run_name="__main__")
@@ -59,7 +59,7 @@ def test_the_stage_and_its_bench_import_without_the_media_stack(tmp_path, where)
                             env={**os.environ, "PYTHONPATH": "" if where == "installed" else str(root)},
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "light" in result.stdout and "--controlnet" in result.stdout
+    assert "light" in result.stdout and "--people" in result.stdout
 
 
 def test_importing_the_stage_imports_no_torch(tmp_path):

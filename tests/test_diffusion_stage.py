@@ -1,5 +1,5 @@
-"""The diffusion stage on the tiny random model, on the CPU: the real path, frame → encode →
-ControlNet + UNet → decode → frame, with prompts, pose and feedback."""
+"""The diffusion stage on the tiny random model, on the CPU: one person's seat at the engine, the
+real path frame → encode → ControlNet + UNet → decode → frame, with prompts, pose and feedback."""
 import socket
 
 import numpy as np
@@ -10,13 +10,14 @@ pytest.importorskip("diffusers")
 
 from mirror.render.diffusion import DiffusionConfig, DiffusionStage, DiffusionWeightsError  # noqa: E402
 from mirror.render.diffusion import models as model_zoo  # noqa: E402
-from mirror.render.stage import StageContext  # noqa: E402
+from mirror.render.diffusion.engine import DiffusionEngine  # noqa: E402
+from mirror.render.stage import SharedStages, StageContext  # noqa: E402
 from mirror.settings import Settings  # noqa: E402
 from pose import Landmark, Pose  # noqa: E402
 from world import Catalog, Scene  # noqa: E402
 
 W, H = 160, 120
-SIZE = 64
+SIZE = 128  # a 4:3 frame works at 128x128 (the nearest multiples of 64 to 128x96)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -39,9 +40,18 @@ def tiny_models():
 
 
 def config(**changes) -> DiffusionConfig:
-    values = dict(model="tiny", device="cpu", size=SIZE, frame_width=W, frame_height=H, feedback=0.3, blend_frames=4)
+    values = dict(model="tiny", device="cpu", size=SIZE, aspects=("4:3",), frame_width=W, frame_height=H,
+                  feedback=0.3, blend_frames=4)
     values.update(changes)
     return DiffusionConfig(**values)
+
+
+def stage_on(catalog, models=None, **changes) -> DiffusionStage:
+    """One person's stage at an engine of its own (closed with the stage)."""
+    cfg = config(**changes)
+    engine = DiffusionEngine(models if models is not None else model_zoo.tiny(seed=cfg.seed, controlnet=cfg.controlnet),
+                             cfg)
+    return DiffusionStage(engine, catalog, owns_engine=True)
 
 
 def frames(count: int, seed: int = 0) -> list[np.ndarray]:
@@ -65,27 +75,27 @@ def render_all(stage: DiffusionStage, images, scene, pose=None) -> list[np.ndarr
 
 
 def test_output_is_an_rgb_uint8_frame_of_the_input_size(catalog, tiny_models):
-    stage = DiffusionStage(config(), catalog, tiny_models)
+    stage = stage_on(catalog, tiny_models)
     image = frames(1)[0]
     before = image.copy()
     out = stage.render(image, standing_pose(), Scene.empty())
     assert out.shape == (H, W, 3) and out.dtype == np.uint8 and out.flags.c_contiguous
     assert out.std() > 5, "the tiny model's picture has structure, not one flat colour"
     np.testing.assert_array_equal(image, before)  # the input is never written
-    assert set(stage.timings()) >= {"prompt", "ingest", "encode", "controlnet", "unet", "decode", "emit"}
+    assert set(stage.timings()) >= {"wait", "stage", "encode", "pose_map", "controlnet", "unet", "decode", "emit"}
 
 
 def test_a_frame_of_another_size_comes_back_at_its_own_size(catalog, tiny_models):
-    stage = DiffusionStage(config(), catalog, tiny_models)
+    stage = stage_on(catalog, tiny_models)
     out = stage.render(np.zeros((96, 128, 3), np.uint8), None, Scene.empty())
     assert out.shape == (96, 128, 3)
 
 
 def test_the_same_seed_gives_the_same_frames(catalog):
     clip = frames(3)
-    first = render_all(DiffusionStage(config(seed=7), catalog), clip, Scene.empty())
-    again = render_all(DiffusionStage(config(seed=7), catalog), clip, Scene.empty())
-    other = render_all(DiffusionStage(config(seed=8), catalog), clip, Scene.empty())
+    first = render_all(stage_on(catalog, seed=7), clip, Scene.empty())
+    again = render_all(stage_on(catalog, seed=7), clip, Scene.empty())
+    other = render_all(stage_on(catalog, seed=8), clip, Scene.empty())
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
     assert any(not np.array_equal(a, b) for a, b in zip(first, other))
@@ -96,7 +106,7 @@ def test_feedback_blends_in_the_previous_output(catalog, tiny_models):
     scene = Scene.empty()
 
     def second_frame(feedback: float, first: np.ndarray) -> np.ndarray:
-        stage = DiffusionStage(config(feedback=feedback), catalog, tiny_models)
+        stage = stage_on(catalog, tiny_models, feedback=feedback)
         stage.render(first, None, scene)
         return stage.render(b, None, scene).copy()
 
@@ -108,13 +118,13 @@ def test_feedback_blends_in_the_previous_output(catalog, tiny_models):
 
 def test_feedback_starts_from_the_first_frame_itself(catalog, tiny_models):
     image = frames(1)[0]
-    without = DiffusionStage(config(feedback=0.0), catalog, tiny_models).render(image, None, Scene.empty()).copy()
-    with_feedback = DiffusionStage(config(feedback=0.5), catalog, tiny_models).render(image, None, Scene.empty())
+    without = stage_on(catalog, tiny_models, feedback=0.0).render(image, None, Scene.empty()).copy()
+    with_feedback = stage_on(catalog, tiny_models, feedback=0.5).render(image, None, Scene.empty())
     np.testing.assert_array_equal(without, with_feedback)
 
 
 def test_a_new_prompt_is_read_on_the_next_frame(catalog, tiny_models):
-    stage = DiffusionStage(config(), catalog, tiny_models)
+    stage = stage_on(catalog, tiny_models)
     image = frames(1)[0]
     scene = Scene.empty()
     stage.render(image, None, scene)
@@ -127,17 +137,16 @@ def test_a_new_prompt_is_read_on_the_next_frame(catalog, tiny_models):
 
 def test_a_prompt_change_glides_to_the_new_embedding_within_the_blend_window(catalog, tiny_models):
     blend = 5
-    stage = DiffusionStage(config(blend_frames=blend), catalog, tiny_models)
+    stage = stage_on(catalog, tiny_models, blend_frames=blend)
     image = frames(1)[0]
     old, new = Scene.empty(), Scene.empty().edit(theme="outer_space", style="van_gogh")
     stage.render(image, None, old)
-    embedding_in_use = stage._runner.buffers.prompt  # what the UNet reads this frame, (1, 77, D)
-    start = embedding_in_use.clone()
-    target = stage._encoder(new.prompt(catalog))
+    start = stage.seat.embedding.clone()  # what the UNet read for this person, (1, 77, D)
+    target = stage.engine.encoder(new.prompt(catalog))
     seen = []
     for _ in range(blend + 2):
         stage.render(image, None, new)
-        seen.append(embedding_in_use.clone())
+        seen.append(stage.seat.embedding.clone())
     initial = float((start - target).norm())
     distances = [float((e - target).norm()) for e in seen]
     assert distances[0] < initial, "the first frame after the change already moves"
@@ -148,31 +157,34 @@ def test_a_prompt_change_glides_to_the_new_embedding_within_the_blend_window(cat
 
 
 def test_an_unchanged_prompt_is_not_encoded_again(catalog, tiny_models):
-    stage = DiffusionStage(config(), catalog, tiny_models)
+    stage = stage_on(catalog, tiny_models)
     image = frames(1)[0]
     scene = Scene.empty().edit(theme="ice_palace")
     stage.render(image, None, scene)
     calls = []
-    encode = stage._encoder.text_encoder.forward
-    stage._encoder.text_encoder.forward = lambda *a, **k: calls.append(1) or encode(*a, **k)
+    text_encoder = stage.engine.encoder.text_encoder
+    encode = text_encoder.forward
+    text_encoder.forward = lambda *a, **k: calls.append(1) or encode(*a, **k)
     try:
         stage.render(image, None, scene)  # same version
         stage.render(image, None, scene.edit(theme="ice_palace", style_strength=0.5))  # new version, same text
         stage.render(image, None, Scene.empty().edit(theme="ice_palace"))  # other version, cached text
+        other = DiffusionStage(stage.engine, catalog)  # another person, the same prompt: the process's cache
+        other.render(image, None, Scene.empty().edit(theme="ice_palace"))
     finally:
-        del stage._encoder.text_encoder.forward
+        del text_encoder.forward
     assert calls == []
 
 
 def test_the_controlnet_brings_the_pose_into_the_picture(catalog, tiny_models):
     image, scene = frames(1)[0], Scene.empty()
-    with_net = DiffusionStage(config(feedback=0.0), catalog, tiny_models)
+    with_net = stage_on(catalog, tiny_models, feedback=0.0)
     posed = with_net.render(image, standing_pose(), scene).copy()
     unposed = with_net.render(image, None, scene).copy()
     assert not np.array_equal(posed, unposed)
 
-    without_net = DiffusionStage(config(controlnet=False, feedback=0.0), catalog)
-    assert without_net.models.controlnet is None and "controlnet" not in without_net.timings()
+    without_net = stage_on(catalog, controlnet=False, feedback=0.0)
+    assert without_net.engine.models.controlnet is None and "controlnet" not in without_net.timings()
     posed = without_net.render(image, standing_pose(), scene).copy()
     np.testing.assert_array_equal(posed, without_net.render(image, None, scene))
 
@@ -183,26 +195,45 @@ def test_a_saved_tiny_model_loads_back_offline_and_draws_the_same(catalog, tiny_
     def no_network(*args, **kwargs):
         raise AssertionError("loading a local model directory reached for the network")
 
+    # Offline by local_files_only alone: no HF_HUB_OFFLINE in the environment.
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     loaded = model_zoo.load(tmp_path / "model", "cpu", torch.float32, controlnet=True)
     clip, scene, pose = frames(2), Scene.empty().edit(theme="jungle"), standing_pose()
-    expected = render_all(DiffusionStage(config(), catalog, tiny_models), clip, scene, pose)
-    got = render_all(DiffusionStage(config(model=str(tmp_path / "model")), catalog, loaded), clip, scene, pose)
+    expected = render_all(stage_on(catalog, tiny_models), clip, scene, pose)
+    got = render_all(stage_on(catalog, loaded, model=str(tmp_path / "model")), clip, scene, pose)
     for a, b in zip(expected, got):
         np.testing.assert_array_equal(a, b)
 
 
-def test_open_reads_the_settings(catalog):
+def test_the_engine_opened_at_start_up_reads_the_settings_and_each_person_gets_a_seat(catalog):
     settings = Settings().replace(diffusion_model="tiny", diffusion_device="cpu", diffusion_size=SIZE,
-                                  diffusion_controlnet=False, width=W, height=H)
+                                  diffusion_controlnet=False, width=W, height=H, max_sessions=3)
     assert DiffusionStage.available(settings).ok
+    engine = DiffusionStage.open_shared(settings)
+    shared = SharedStages({"diffusion": engine})
+    try:
+        assert engine.models.controlnet is None and engine.config.size == SIZE and engine.config.max_batch == 3
+        first = DiffusionStage.open(StageContext(settings, catalog, frozenset(), shared))
+        second = DiffusionStage.open(StageContext(settings, catalog, frozenset(), shared))
+        assert first.engine is second.engine is engine and engine.people == 2
+        assert first.render(frames(1)[0], None, Scene.empty()).shape == (H, W, 3)
+        first.close()
+        second.close()
+        assert engine.people == 0
+    finally:
+        shared.close()
+
+
+def test_a_stage_opened_without_the_process_engine_loads_its_own(catalog):
+    settings = Settings().replace(diffusion_model="tiny", diffusion_device="cpu", diffusion_size=SIZE,
+                                  width=W, height=H)
     stage = DiffusionStage.open(StageContext(settings, catalog, frozenset()))
     try:
-        assert stage.models.controlnet is None and stage.config.size == SIZE
         assert stage.render(frames(1)[0], None, Scene.empty()).shape == (H, W, 3)
     finally:
         stage.close()
+    assert stage.engine.batches == {}  # it was this person's own: closed with the stage
     assert DiffusionStage.name == "diffusion" and DiffusionStage.own_thread
     assert DiffusionStage.needs.pose and DiffusionStage.needs.gpu and DiffusionStage.needs.weights
     assert "prompt_style" in DiffusionStage.provides
@@ -225,7 +256,7 @@ def test_a_wrong_directory_names_the_fetch_command(catalog, tmp_path):
     availability = DiffusionStage.available(settings_for(missing))
     assert not availability.ok and f"mirror weights fetch --dest {missing}" in availability.reason
     with pytest.raises(DiffusionWeightsError, match="mirror weights fetch --dest"):
-        DiffusionStage(config(model=str(missing)), catalog)
+        DiffusionEngine.load(config(model=str(missing)))
     empty = tmp_path / "empty"
     empty.mkdir()
     assert "no diffusion weights in" in DiffusionStage.available(settings_for(empty)).reason
@@ -283,3 +314,4 @@ def test_a_model_directory_needs_cuda_unless_told_to_use_the_cpu(saved_tiny):
     assert not availability.ok and availability.reason.startswith("no CUDA device")
     assert DiffusionStage.available(settings_for(saved_tiny, device="cpu")).ok
     assert DiffusionStage.available(settings_for("tiny", device="auto")).ok  # the tiny model runs anywhere
+    assert DiffusionStage.available(settings_for("random", device="auto")).reason.startswith("no CUDA device")

@@ -1,20 +1,24 @@
-"""`mirror bench diffusion`: our one-step frame against diffusers' own pipeline, same components, one run.
+"""`mirror bench diffusion --people 1,2,4`: N people stepped at once by our engine against diffusers'
+own pipeline stepping the same N frames as one batch, same components, one run.
 
-    PYTHONPATH=. python -m mirror.render.diffusion.bench --device cuda --size 512 [--controlnet]
-    mirror bench diffusion --device cpu --size 256 --frames 3
+    mirror bench diffusion --people 1,2,4 --device cuda                  # real architectures, random weights
+    mirror bench diffusion --people 1,2 --device cpu --diffusion-model tiny --size 256 --frames 5
+    PYTHONPATH=. python -m mirror.render.diffusion.bench --people 1,2,4   # on a bare GPU box
 
-Both sides go uint8 camera frame in → uint8 frame out at the camera's size, one denoising step at
-the same timestep, on the same UNet / TAESD / text encoder (/ ControlNet) objects:
-  diffusers   StableDiffusion(ControlNet)Img2ImgPipeline, num_inference_steps=2 with strength 0.5
-              and trailing spacing (= one step at t = 499), guidance_scale=0; the frame resized to
-              the working size and back with torch. Called as documented, with the prompt text
-              (the pipeline encodes it every call), and again with prompt_embeds encoded once.
-  ours        step.py through runner.py (CUDA: pinned copies, side stream, CUDA graph).
-Rows: fps, per-frame p50/p95 (and on the CPU the process's CPU time per frame, which a busy
-machine disturbs far less than wall time; run --threads 1 there), peak memory (CUDA: max_memory_allocated during a call; CPU: the
-process's peak RSS, models included, the same for every row), the ratio, and one frame of ours
-part by part (CUDA events on CUDA, perf_counter on the CPU). The sides run interleaved, frame by
-frame, so a busy machine slows them alike.
+Both sides take N people's uint8 camera frames in and give N uint8 frames out at the camera's
+size, one denoising step at the same timestep, each person with their own prompt (and pose), on
+the same UNet / TAESD / text encoder (/ ControlNet) objects:
+  diffusers  StableDiffusion(ControlNet)Img2ImgPipeline, one call per tick for all N frames:
+             num_inference_steps=2 with strength 0.5 and trailing spacing (= one step at t = 499),
+             guidance_scale=0, prompt_embeds (N, 77, D) encoded once (its fastest documented use),
+             the frames resized to the working size and back with torch.
+  ours       the engine's tick (engine.py): N seats, put → engine.step → take (on CUDA the graph
+             captured at start-up, pinned copies, one blocking wait).
+Rows, for each N and ControlNet off / on: per-person fps (N / tick time), tick p50 / p95 ms, peak
+memory (CUDA: max_memory_allocated during a tick; CPU: the process's peak RSS, models included,
+the same for every row), and ours / diffusers. The sides alternate tick by tick, so a busy machine
+slows both alike. Then one tick of ours part by part for the fewest and the most people (eager:
+CUDA events on CUDA, perf_counter on the CPU).
 
 Without --diffusion-model the models are the real architectures (SD-Turbo UNet, TAESD, OpenCLIP
 ViT-H text encoder, a ControlNet made from the UNet) with random weights: the figures measure
@@ -23,6 +27,8 @@ speed only. Imports torch, diffusers, transformers and numpy only, so it runs on
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import platform
 import resource
 import sys
@@ -32,15 +38,20 @@ from typing import Callable
 import numpy as np
 import torch
 
-from mirror.render.diffusion.config import TINY, DiffusionConfig
-from mirror.render.diffusion.models import DiffusionModels, load, real_architectures, tiny
-from mirror.render.diffusion.prompt import PromptEncoder
-from mirror.render.diffusion.runner import StepRunner
-from mirror.render.diffusion.step import MIN_CONFIDENCE
+from mirror.render.diffusion import models as model_zoo
+from mirror.render.diffusion.config import RANDOM, TINY, DiffusionConfig
+from mirror.render.diffusion.engine import DiffusionEngine
+from mirror.render.diffusion.models import DiffusionModels
+from mirror.render.diffusion.step import MIN_CONFIDENCE, pose_sizes
 from pose.openpose import NUM_OPENPOSE_POINTS, OpenPosePoint
 
-PROMPT = ("a person holding a blue sword with some palm trees, in a medieval castle throne room, "
-          "Game of Thrones, torches and banners, cinematic lighting, in the style of Van Gogh's Starry Night")
+PROMPTS = (  # one per person, all different
+    "a person holding a blue sword with some palm trees, in a medieval castle throne room, Game of Thrones, "
+    "torches and banners, cinematic lighting, in the style of Van Gogh's Starry Night",
+    "a person wearing a golden crown in outer space, stars, nebula, cinematic lighting",
+    "a person in an ice palace, wearing a red cape, detailed oil painting",
+    "a person in a forest at night, anime style, light from the trees",
+)
 # A person standing in the middle of the frame, as fractions of (width, height).
 STANDING = {
     OpenPosePoint.NOSE: (0.50, 0.22), OpenPosePoint.NECK: (0.50, 0.33),
@@ -53,59 +64,39 @@ STANDING = {
     OpenPosePoint.RIGHT_EYE: (0.48, 0.20), OpenPosePoint.LEFT_EYE: (0.52, 0.20),
     OpenPosePoint.RIGHT_EAR: (0.46, 0.21), OpenPosePoint.LEFT_EAR: (0.54, 0.21),
 }
+CONTROLNET_MODES = {"off": (False,), "on": (True,), "both": (False, True)}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--people", default="1,2,4", help="how many people at once, comma-separated (default 1,2,4)")
+    parser.add_argument("--controlnet", choices=tuple(CONTROLNET_MODES), default="both",
+                        help="without the pose ControlNet, with it, or both (default)")
     parser.add_argument("--device", default="auto", help="cuda, cpu or auto (cuda when there is one)")
-    parser.add_argument("--size", type=int, default=512, help="square working size, a multiple of 64")
-    parser.add_argument("--controlnet", action="store_true", help="condition on a pose through the ControlNet")
-    parser.add_argument("--frames", type=int, default=50, help="measured frames per row")
-    parser.add_argument("--warmup", type=int, default=1, help="frames run before measuring each row")
+    parser.add_argument("--size", type=int, default=512,
+                        help="working size: about size × size·3/4 pixels in the camera's shape (512: 512x384 at 4:3)")
+    parser.add_argument("--frames", type=int, default=50, help="measured ticks per row")
+    parser.add_argument("--warmup", type=int, default=2, help="ticks run before measuring each row")
     parser.add_argument("--diffusion-model", default="",
                         help="a model directory (real weights) or 'tiny'; default: real architectures, random weights")
     parser.add_argument("--dtype", default="auto", help="auto (fp16 on cuda, fp32 on cpu), fp16, bf16, fp32")
-    parser.add_argument("--no-compile", dest="compile", action="store_false", help="CUDA: run ours without the graph")
-    parser.add_argument("--camera", default="640x480", help="camera frame size WxH")
+    parser.add_argument("--no-compile", dest="compile", action="store_false", help="CUDA: run ours without graphs")
+    parser.add_argument("--camera", default="640x480", help="every person's camera frame size WxH")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="CPU: torch threads (default: torch's choice)")
+    parser.add_argument("--json", default="", help="also write the results to this file")
 
 
 def run(args: argparse.Namespace) -> int:
-    width, height = (int(v) for v in args.camera.lower().split("x"))
-    config = DiffusionConfig(model=args.diffusion_model, device=args.device, size=args.size,
-                             controlnet=args.controlnet, dtype=args.dtype, compile=args.compile, seed=args.seed,
-                             frame_width=width, frame_height=height)
-    problems = config.problems()
-    if problems:
-        print(f"bench diffusion: {problems[0]}", file=sys.stderr)
+    try:
+        result = measure(args, log=print)
+    except ValueError as exc:
+        print(f"bench diffusion: {exc}", file=sys.stderr)
         return 2
-    device = config.torch_device()
-    dtype = config.torch_dtype(device)
-    torch.manual_seed(args.seed)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    _print_header(config, device, dtype, width, height)
-
-    started = time.perf_counter()
-    models = _models(config, device, dtype)
-    print(f"models ready in {time.perf_counter() - started:.1f} s")
-    frames = camera_frames(args.warmup + args.frames, width, height, args.seed)
-    keypoints = [standing_keypoints(width, height, i) for i in range(len(frames))]
-
-    runner = StepRunner(models, config, (height, width))
-    embedding = PromptEncoder(models.tokenizer, models.text_encoder)(PROMPT)
-    runner(frames[0], keypoints[0], embedding)
-    pipeline = diffusers_pipeline(models)
-    sides = {"ours (step + runner)": lambda i: runner(frames[i], keypoints[i], None)}
-    for label, prompt in (("diffusers pipeline, prompt text", PROMPT),
-                          ("diffusers pipeline, prompt_embeds cached", embedding)):
-        call = diffusers_frame(pipeline, models, config, prompt)
-        sides[label] = lambda i, call=call: call(frames[i], keypoints[i])
-    rows = _measure(sides, args.warmup, args.frames, device)
-    parts = runner.profile(frames[-1], keypoints[-1])
-
-    _print_rows(rows, device)
-    _print_parts(parts, device)
+    print_rows(result)
+    print_parts(result)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
     return 0
 
 
@@ -116,7 +107,83 @@ def main(argv: list[str] | None = None) -> int:
     return run(parser.parse_args(argv))
 
 
-# ---- the two sides ---------------------------------------------------------------------------------
+# ---- the measurement -----------------------------------------------------------------------------------
+
+def measure(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
+    """Every row and the part-by-part ticks, as one JSON-ready dict (also what `mirror check gpu` records)."""
+    people = sorted({int(n) for n in str(args.people).split(",") if n.strip()})
+    width, height = (int(v) for v in args.camera.lower().split("x"))
+    config = DiffusionConfig(model=args.diffusion_model, device=args.device, size=args.size,
+                             aspects=(f"{width}:{height}",), max_batch=max(people or [1]), dtype=args.dtype,
+                             compile=args.compile, seed=args.seed, frame_width=width, frame_height=height)
+    problems = config.problems() + ([] if people and min(people) >= 1 else ["--people must be counts of at least 1"])
+    if problems:
+        raise ValueError(problems[0])
+    device = config.torch_device()
+    dtype = config.torch_dtype(device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    modes = CONTROLNET_MODES[args.controlnet]
+    result = header(config, device, dtype, width, height)
+    result.update(people=people, rows=[], parts=[])
+    log(result["title"])
+    log(result["weights"])
+    log(result["what"])
+
+    started = time.perf_counter()
+    models = _models(config, device, dtype, controlnet=any(modes))
+    log(f"models ready in {time.perf_counter() - started:.1f} s")
+    for controlnet in modes:
+        these = models if controlnet else dataclasses.replace(models, controlnet=None)
+        started = time.perf_counter()
+        engine = DiffusionEngine(these, dataclasses.replace(config, controlnet=controlnet))
+        log(f"ControlNet {'on' if controlnet else 'off'}: engine ready in {time.perf_counter() - started:.1f} s "
+            f"({engine.captures} graphs captured{', failed: ' + '; '.join(engine.capture_failures) if engine.capture_failures else ''})")
+        pipeline = diffusers_pipeline(these)
+        for n in people:
+            rows, parts = _measure_people(engine, pipeline, n, width, height, args, profile=n in (people[0], people[-1]))
+            for row in rows:
+                result["rows"].append(dict(row, people=n, controlnet=controlnet))
+            if parts:
+                result["parts"].append({"people": n, "controlnet": controlnet, "seconds": parts})
+        result.setdefault("capture_failures", []).extend(engine.capture_failures)
+        engine.close()
+        del pipeline
+    return result
+
+
+def _measure_people(engine: DiffusionEngine, pipeline, n: int, width: int, height: int, args: argparse.Namespace,
+                    profile: bool) -> tuple[list[dict], dict[str, float] | None]:
+    count = args.warmup + args.frames
+    seats = [engine.seat(args.seed + i) for i in range(n)]
+    prompts = [PROMPTS[i % len(PROMPTS)] for i in range(n)]
+    clips = [camera_frames(count, width, height, args.seed + i) for i in range(n)]
+    poses = [[standing_keypoints(width, height, t + 7 * i) for t in range(count)] for i in range(n)]
+    embeddings = torch.cat([engine.encoder(p) for p in prompts])  # (N, 77, D), as the engine has them
+
+    def ours(t: int) -> list[np.ndarray]:
+        for i, seat in enumerate(seats):
+            seat.put(clips[i][t], poses[i][t], prompts[i])
+        engine.step(seats)
+        return [seat.take() for seat in seats]
+
+    call = diffusers_frames(pipeline, engine.models, engine.config, engine.config.working_shapes()[0], embeddings)
+
+    def theirs(t: int) -> list[np.ndarray]:
+        return call([clip[t] for clip in clips], [pose[t] for pose in poses])
+
+    rows = _interleaved({"ours": ours, "diffusers": theirs}, args.warmup, args.frames, engine.device)
+    parts = None
+    if profile:
+        for i, seat in enumerate(seats):
+            seat.put(clips[i][-1], poses[i][-1], prompts[i])
+        parts = engine.profile(seats)
+    for seat in seats:
+        seat.close()
+    return rows, parts
+
+
+# ---- diffusers' side -----------------------------------------------------------------------------------
 
 def diffusers_pipeline(models: DiffusionModels):
     """diffusers' img2img pipeline (with the ControlNet when the models have one) on our components."""
@@ -133,33 +200,36 @@ def diffusers_pipeline(models: DiffusionModels):
     return pipeline
 
 
-def diffusers_frame(pipeline, models: DiffusionModels, config: DiffusionConfig,
-                    prompt: str | torch.Tensor) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """uint8 frame (+ keypoints) → uint8 frame through the pipeline: one step at our timestep."""
+def diffusers_frames(pipeline, models: DiffusionModels, config: DiffusionConfig, shape: tuple[int, int],
+                     embeddings: torch.Tensor) -> Callable[[list[np.ndarray], list[np.ndarray]], list[np.ndarray]]:
+    """N uint8 frames (+ keypoints) → N uint8 frames through one pipeline call: one step at our timestep."""
     from gpu_kernels.pose_map import draw_pose_map
 
-    device, dtype, s = models.device, models.dtype, config.size
+    device, dtype = models.device, models.dtype
+    w, h = shape
     steps = 2  # with strength 0.5 and trailing spacing: timesteps (999, 499), the pipeline runs 499 only
     generator = torch.Generator(device).manual_seed(config.seed)
-    text = dict(prompt=prompt) if isinstance(prompt, str) else dict(prompt_embeds=prompt)
-    scale = torch.tensor([s / config.frame_width, s / config.frame_height, 1.0])
+    stick, radius = pose_sizes(shape)
+    resize = torch.nn.functional.interpolate
 
     @torch.inference_mode()
-    def frame(image: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
-        h, w = image.shape[:2]
-        x = torch.from_numpy(image).to(device).permute(2, 0, 1)[None].float() / 255  # (1, 3, H, W) in [0, 1]
-        x = torch.nn.functional.interpolate(x, size=(s, s), mode="bilinear", align_corners=False)
+    def frames(images: list[np.ndarray], keypoints: list[np.ndarray]) -> list[np.ndarray]:
+        camera_h, camera_w = images[0].shape[:2]
+        x = torch.from_numpy(np.stack(images)).to(device).permute(0, 3, 1, 2).float() / 255  # (N, 3, H, W) in [0, 1]
+        x = resize(x, size=(h, w), mode="bilinear", align_corners=False)
         extra = {}
         if models.controlnet is not None:
-            kp = (torch.from_numpy(keypoints) * scale).to(device)
-            pose_map = draw_pose_map(kp, (s, s), 4.0 * s / 512, 4.0 * s / 512, MIN_CONFIDENCE, dtype=dtype)
-            extra = dict(control_image=pose_map, controlnet_conditioning_scale=config.controlnet_scale)
+            scale = torch.tensor([w / camera_w, h / camera_h, 1.0])
+            pose = torch.cat([draw_pose_map((torch.from_numpy(kp) * scale).to(device), (h, w), stick, radius,
+                                            MIN_CONFIDENCE, dtype=dtype) for kp in keypoints])  # (N, 3, h, w)
+            extra = dict(control_image=pose, controlnet_conditioning_scale=config.controlnet_scale)
         result = pipeline(image=x, strength=config.strength, num_inference_steps=steps, guidance_scale=0.0,
-                          generator=generator, output_type="pt", **text, **extra).images  # (1, 3, S, S) in [0, 1]
-        y = torch.nn.functional.interpolate(result.float(), size=(h, w), mode="bilinear", align_corners=False)
-        return (y[0].permute(1, 2, 0) * 255 + 0.5).clamp(0, 255).to(torch.uint8).cpu().numpy()
+                          generator=generator, output_type="pt", prompt_embeds=embeddings,
+                          **extra).images  # (N, 3, h, w) in [0, 1]
+        y = resize(result.float(), size=(camera_h, camera_w), mode="bilinear", align_corners=False)
+        return list((y.permute(0, 2, 3, 1) * 255 + 0.5).clamp(0, 255).to(torch.uint8).cpu().numpy())
 
-    return frame
+    return frames
 
 
 # ---- inputs ------------------------------------------------------------------------------------------
@@ -170,9 +240,9 @@ def camera_frames(count: int, width: int, height: int, seed: int = 0) -> list[np
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     frames = []
     for i in range(count):
-        shift = 3.0 * i
+        shift = 3.0 * i + 17.0 * seed
         rgb = np.stack([(xs + shift) / width, ys / height, 1.0 - (xs + ys + shift) / (width + height)], axis=-1)
-        noisy = rgb * 255 + rng.normal(0, 2.0, rgb.shape)
+        noisy = (rgb % 1.0) * 255 + rng.normal(0, 2.0, rgb.shape)
         frames.append(np.ascontiguousarray(np.clip(noisy, 0, 255).astype(np.uint8)))
     return frames
 
@@ -188,46 +258,47 @@ def standing_keypoints(width: int, height: int, frame: int = 0) -> np.ndarray:
 
 # ---- measuring and printing ---------------------------------------------------------------------------
 
-def _models(config: DiffusionConfig, device: torch.device, dtype: torch.dtype) -> DiffusionModels:
+def _models(config: DiffusionConfig, device: torch.device, dtype: torch.dtype, controlnet: bool) -> DiffusionModels:
     if config.model == TINY:
-        return tiny(device, dtype, seed=config.seed, controlnet=config.controlnet)
-    if config.model:
-        return load(config.model, device, dtype, controlnet=config.controlnet)
-    return real_architectures(device, dtype, seed=config.seed, controlnet=config.controlnet)
+        return model_zoo.tiny(device, dtype, seed=config.seed, controlnet=controlnet)
+    if config.model and config.model != RANDOM:
+        return model_zoo.load(config.model, device, dtype, controlnet=controlnet)
+    return model_zoo.real_architectures(device, dtype, seed=config.seed, controlnet=controlnet)
 
 
-def _measure(sides: dict[str, Callable[[int], np.ndarray]], warmup: int, count: int,
-             device: torch.device) -> list[tuple[str, dict[str, float]]]:
-    """Each side on the same frames, interleaved frame by frame in rotating order, so a change of
-    load on the machine hits every side alike. Peak memory: per call on CUDA; the process's peak RSS on the CPU."""
-    for i in range(warmup):
+def _interleaved(sides: dict[str, Callable[[int], list[np.ndarray]]], warmup: int, count: int,
+                 device: torch.device) -> list[dict]:
+    """Each side on the same frames, tick by tick in rotating order, so a change of load on the
+    machine hits every side alike."""
+    for t in range(warmup):
         for side in sides.values():
-            side(i)
+            side(t)
     times: dict[str, list[float]] = {label: [] for label in sides}
     cpu_times: dict[str, list[float]] = {label: [] for label in sides}
     peaks = dict.fromkeys(sides, 0.0)
     order = list(sides.items())
-    for i in range(warmup, warmup + count):
-        turn = order[i % len(order):] + order[:i % len(order)]  # who goes first rotates too
+    for t in range(warmup, warmup + count):
+        turn = order[t % len(order):] + order[:t % len(order)]
         for label, side in turn:
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
                 torch.cuda.reset_peak_memory_stats(device)
             started, cpu_started = time.perf_counter(), time.process_time()
-            side(i)  # returns a host uint8 frame: the device work of this frame is done
+            side(t)  # returns host uint8 frames: the tick's device work is done
             times[label].append(time.perf_counter() - started)
             cpu_times[label].append(time.process_time() - cpu_started)
             if device.type == "cuda":
                 peaks[label] = max(peaks[label], torch.cuda.max_memory_allocated(device) / 2**30)
             else:
                 peaks[label] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
-    return [(label, {"fps": len(t) / sum(t), "p50": float(np.percentile(t, 50)) * 1e3,
-                     "p95": float(np.percentile(t, 95)) * 1e3, "peak_gib": peaks[label],
-                     "cpu_p50": float(np.percentile(cpu_times[label], 50)) * 1e3})
+    # A tick hands every person one frame: a person's fps is ticks per second.
+    return [{"side": label, "fps_per_person": len(t) / sum(t),
+             "tick_p50_ms": float(np.percentile(t, 50)) * 1e3, "tick_p95_ms": float(np.percentile(t, 95)) * 1e3,
+             "peak_gib": peaks[label], "cpu_p50_ms": float(np.percentile(cpu_times[label], 50)) * 1e3}
             for label, t in times.items()]
 
 
-def _print_header(config: DiffusionConfig, device: torch.device, dtype: torch.dtype, width: int, height: int) -> None:
+def header(config: DiffusionConfig, device: torch.device, dtype: torch.dtype, width: int, height: int) -> dict:
     import diffusers
     import transformers
 
@@ -235,44 +306,56 @@ def _print_header(config: DiffusionConfig, device: torch.device, dtype: torch.dt
         machine = torch.cuda.get_device_name(device)
     else:
         machine = f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
-    if not config.model:
+    if not config.model or config.model == RANDOM:
         weights = ("RANDOM WEIGHTS (the real architectures: SD-Turbo UNet, TAESD, OpenCLIP ViT-H text encoder, "
                    "a ControlNet from the UNet): these figures measure speed only")
     elif config.model == TINY:
         weights = "RANDOM WEIGHTS (the tiny models): these figures measure the plumbing only"
     else:
         weights = f"weights from {config.model}"
-    print(f"bench diffusion on {machine}: torch {torch.__version__}, diffusers {diffusers.__version__}, "
-          f"transformers {transformers.__version__}")
-    print(weights)
-    print(f"{width}x{height} uint8 camera frame → {config.size}² working size → {width}x{height} uint8, "
-          f"{str(dtype).removeprefix('torch.')}, one step at t = {config.timestep()}, "
-          f"ControlNet {'on' if config.controlnet else 'off'}, "
-          f"ours {'as a CUDA graph' if device.type == 'cuda' and config.compile else 'eager'}")
+    w, h = config.working_shapes()[0]
+    graphs = device.type == "cuda" and config.compile
+    return {
+        "device": machine, "measured_on": device.type, "torch": torch.__version__,
+        "diffusers": diffusers.__version__, "transformers": transformers.__version__,
+        "dtype": str(dtype).removeprefix("torch."), "camera": [width, height], "working": [w, h],
+        "timestep": config.timestep(), "model": config.model or RANDOM, "graphs": graphs,
+        "title": f"bench diffusion on {machine}: torch {torch.__version__}, diffusers {diffusers.__version__}, "
+                 f"transformers {transformers.__version__}",
+        "weights": weights,
+        "what": f"{width}x{height} uint8 camera frames → {w}x{h} working size → {width}x{height} uint8, "
+                f"{str(dtype).removeprefix('torch.')}, one step at t = {config.timestep()}, each person their own "
+                f"prompt and pose; ours {'as CUDA graphs' if graphs else 'eager'}",
+    }
 
 
-def _print_rows(rows: list[tuple[str, dict[str, float]]], device: torch.device) -> None:
-    cpu = device.type == "cpu"
+def print_rows(result: dict) -> None:
+    cpu = result["measured_on"] == "cpu"
     memory = "peak RSS GiB" if cpu else "peak alloc GiB"
-    print(f"\n{'':44s} {'fps':>8s} {'p50 ms':>9s} {'p95 ms':>9s} {memory:>15s}" + ("  CPU-time p50 ms" if cpu else ""))
-    for label, row in rows:
-        print(f"{label:44s} {row['fps']:8.2f} {row['p50']:9.1f} {row['p95']:9.1f} {row['peak_gib']:15.2f}"
-              + (f"  {row['cpu_p50']:16.1f}" if cpu else ""))
-    ours = rows[0][1]
-    for label, row in rows[1:]:
-        line = f"ours / {label}: {ours['fps'] / row['fps']:.2f}x fps"
-        if cpu:  # CPU time is work done: steadier than wall time on a shared machine
-            line += f", {row['cpu_p50'] / ours['cpu_p50']:.2f}x less CPU time per frame"
-        print(line)
+    print(f"\n{'people':>6s}  {'ControlNet':10s}  {'side':10s}  {'fps/person':>10s}  {'tick p50 ms':>11s}  "
+          f"{'tick p95 ms':>11s}  {memory:>14s}  {'ours/diffusers':>14s}")
+    rows = result["rows"]
+    for row in rows:
+        ratio = ""
+        if row["side"] == "diffusers":
+            ours = next(r for r in rows if r["side"] == "ours" and r["people"] == row["people"]
+                        and r["controlnet"] == row["controlnet"])
+            ratio = f"{ours['fps_per_person'] / row['fps_per_person']:.2f}x"
+        print(f"{row['people']:6d}  {'on' if row['controlnet'] else 'off':10s}  {row['side']:10s}  "
+              f"{row['fps_per_person']:10.2f}  {row['tick_p50_ms']:11.1f}  {row['tick_p95_ms']:11.1f}  "
+              f"{row['peak_gib']:14.2f}  {ratio:>14s}")
 
 
-def _print_parts(parts: dict[str, float], device: torch.device) -> None:
-    how = "CUDA events, eager (not the graph)" if device.type == "cuda" else "perf_counter"
-    total = sum(parts.values())
-    print(f"\none frame of ours, part by part ({how}):")
-    for name, seconds in parts.items():
-        print(f"  {name:12s} {seconds * 1e3:9.2f} ms  {100 * seconds / total:5.1f} %")
-    print(f"  {'total':12s} {total * 1e3:9.2f} ms")
+def print_parts(result: dict) -> None:
+    how = "CUDA events, eager (not the graph)" if result["measured_on"] == "cuda" else "perf_counter"
+    for entry in result["parts"]:
+        parts = entry["seconds"]
+        total = sum(parts.values())
+        print(f"\none tick of ours, {entry['people']} people, ControlNet {'on' if entry['controlnet'] else 'off'}, "
+              f"part by part ({how}):")
+        for name, seconds in parts.items():
+            print(f"  {name:12s} {seconds * 1e3:9.2f} ms  {100 * seconds / total:5.1f} %")
+        print(f"  {'total':12s} {total * 1e3:9.2f} ms")
 
 
 if __name__ == "__main__":

@@ -2,11 +2,16 @@
 
     models = load(DIR, device, dtype, controlnet=True)   # a local directory in LAYOUT, offline
     models = tiny(device, dtype, seed)                    # random tiny versions of the same classes
-    models = real_architectures(device, dtype)            # SD-Turbo-sized, random weights (bench)
+    models = real_architectures(device, dtype)            # SD-Turbo-sized, random weights (bench, `random`)
     models.save(DIR)                                      # LAYOUT, loadable by load()
 
-The directory's layout is in layout.py. Only the scheduler's config is read: the stage runs one step at a fixed timestep itself, from the
-schedule's alphas_cumprod and its prediction type.
+The directory's layout is in layout.py. Only the scheduler's config is read: the engine runs one
+step at a fixed timestep itself, from the schedule's alphas_cumprod and its prediction type.
+
+Loading is offline by `local_files_only=True` on every from_pretrained: diffusers and transformers
+then read the folder and never ask the hub. (Setting HF_HUB_OFFLINE here would not do it:
+huggingface_hub reads that variable once, when it is first imported, and a worker thread changing
+the process's environment races every other thread.)
 """
 from __future__ import annotations
 
@@ -147,34 +152,20 @@ def load(directory: str | os.PathLike, device: torch.device | str, dtype: torch.
                 f"could not load {sub}/ from {directory} ({type(exc).__name__}: {exc}): "
                 f"run `{FETCH_HINT.format(dir=directory)}` again") from exc
 
-    with _offline():
-        models = DiffusionModels(
-            unet=read("unet", lambda p: UNet2DConditionModel.from_pretrained(
-                p, torch_dtype=dtype, variant=_variant(p), local_files_only=True)),
-            vae=read("vae", lambda p: AutoencoderTiny.from_pretrained(
-                p, torch_dtype=dtype, variant=_variant(p), local_files_only=True)),
-            text_encoder=read("text_encoder", lambda p: CLIPTextModel.from_pretrained(
-                p, dtype=dtype, variant=_variant(p), local_files_only=True)),
-            tokenizer=read("tokenizer", lambda p: CLIPTokenizer.from_pretrained(p, local_files_only=True)),
-            scheduler=read("scheduler", _read_scheduler),
-            controlnet=read("controlnet", lambda p: ControlNetModel.from_pretrained(
-                p, torch_dtype=dtype, variant=_variant(p), local_files_only=True)) if controlnet else None,
-        )
+    models = DiffusionModels(
+        unet=read("unet", lambda p: UNet2DConditionModel.from_pretrained(
+            p, torch_dtype=dtype, variant=_variant(p), local_files_only=True)),
+        vae=read("vae", lambda p: AutoencoderTiny.from_pretrained(
+            p, torch_dtype=dtype, variant=_variant(p), local_files_only=True)),
+        # transformers 5 names the argument dtype (pyproject: transformers>=5)
+        text_encoder=read("text_encoder", lambda p: CLIPTextModel.from_pretrained(
+            p, dtype=dtype, variant=_variant(p), local_files_only=True)),
+        tokenizer=read("tokenizer", lambda p: CLIPTokenizer.from_pretrained(p, local_files_only=True)),
+        scheduler=read("scheduler", _read_scheduler),
+        controlnet=read("controlnet", lambda p: ControlNetModel.from_pretrained(
+            p, torch_dtype=dtype, variant=_variant(p), local_files_only=True)) if controlnet else None,
+    )
     return models.prepare(device, dtype)
-
-
-@contextlib.contextmanager
-def _offline() -> Iterator[None]:
-    """HF_HUB_OFFLINE=1 while loading: a local directory must never turn into a hub download."""
-    before = os.environ.get("HF_HUB_OFFLINE")
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("HF_HUB_OFFLINE", None)
-        else:
-            os.environ["HF_HUB_OFFLINE"] = before
 
 
 def _variant(folder: Path) -> str | None:
