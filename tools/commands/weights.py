@@ -5,16 +5,25 @@ The set (the only one so far, `sd-turbo`), fp16 safetensors only, arranged into 
 stage loads (mirror/render/diffusion/layout.py):
 
     unet/, text_encoder/, tokenizer/, scheduler/   stabilityai/sd-turbo        1.7 GB + 0.7 GB
-        Stability AI Non-Commercial Research Community License (sai-nc-community): research and
-        non-commercial use; commercial use needs Stability AI's own licence.
+        Stability AI Community License (the repository's LICENSE.md since July 2024, replacing the
+        Non-Commercial Research Community License it was released under): research, non-commercial
+        use, and commercial use by people and organisations under US$1M annual revenue; above that,
+        Stability AI's Enterprise licence.
     vae/                                           madebyollin/taesd            10 MB   MIT
         TAESD, the tiny autoencoder: encodes and decodes a 512² frame in ~1 ms on a big GPU.
     controlnet/                                    thibaud/controlnet-sd21-openpose-diffusers,
                                                    revision refs/pr/2 (the safetensors conversion;
-                                                   main has a pickle .bin only)   0.7 GB  openrail++
+                                                   main has a pickle .bin only)   0.7 GB  "other"
         OpenPose ControlNet trained for SD 2.1, the base SD-Turbo was distilled from (same UNet
         shapes). Trained with SD 2.1's v-prediction at 768², so with SD-Turbo's one step the pose
         steers the picture less firmly than on its own base: a known-good starting point, not tuned.
+        Its card's licence was openrail++ at release and has read "other" since August 2023; the
+        same author's SD 2.1 ControlNet cards say the licence "refers to the different
+        preprocessor's ones", which for OpenPose is CMU's own, non-commercial licence.
+
+The licence lines were checked against the model cards' histories in December 2026 (the SD-Turbo
+card's licence text itself and the OpenPose card's current wording were not read in full): the
+fetch prints each card's address, read it before any commercial use.
 
 Nothing here runs at serve time or in tests (they test `plan` and `arrange` only). The download
 goes into DEST/.download first and is moved into place when every file has arrived, so an
@@ -55,8 +64,9 @@ class ModelSet:
 
 SD_TURBO = Source(
     repo="stabilityai/sd-turbo", revision="main",
-    licence="Stability AI Non-Commercial Research Community License (sai-nc-community): research and "
-            "non-commercial use only; https://huggingface.co/stabilityai/sd-turbo/blob/main/LICENSE.md",
+    licence="Stability AI Community License: research, non-commercial, and commercial use under US$1M annual "
+            "revenue (above that, Stability AI's Enterprise licence); "
+            "https://huggingface.co/stabilityai/sd-turbo/blob/main/LICENSE.md",
     files=(
         ("unet/config.json", "unet/config.json"),
         ("unet/diffusion_pytorch_model.fp16.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors"),
@@ -78,7 +88,9 @@ TAESD = Source(
 )
 OPENPOSE_SD21 = Source(
     repo="thibaud/controlnet-sd21-openpose-diffusers", revision="refs/pr/2",
-    licence="CreativeML Open RAIL++-M (openrail++); https://huggingface.co/thibaud/controlnet-sd21-openpose-diffusers",
+    licence="the card says \"other\" (openrail++ until August 2023): the author refers to the preprocessor's "
+            "licence, for OpenPose CMU's non-commercial one; read "
+            "https://huggingface.co/thibaud/controlnet-sd21-openpose-diffusers before commercial use",
     files=(
         ("config.json", "controlnet/config.json"),
         ("diffusion_pytorch_model.safetensors", "controlnet/diffusion_pytorch_model.safetensors"),
