@@ -1,16 +1,25 @@
-"""The scene catalog: the props, themes, styles and colours the mirror knows, read from TOML data.
+"""The scene catalog: the props, themes, styles and colours the mirror knows, read from TOML data,
+and the object library (world/objects.py): some 800 more things, each a PropEntry with a category.
 
 Ids are stable and shared with the renderers: a prop's id is its SVG asset id, a theme's id is the
-composite backdrop id, a style names a composite filter and optionally a neural preset.
+composite backdrop id, a style names a composite filter and optionally a neural preset. A library
+object's asset is "objects/<id>", its art in the composite's object art file.
 """
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from world.objects import ObjectCategory
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
-ANCHORS = ("right_hand", "left_hand", "head", "face", "neck", "back", "shoulders", "waist", "feet", "beside")
+# beside: on the left shoulder (a parrot); next_to: standing beside the person; behind: one, large,
+# behind the person; around: a few copies scattered in the background.
+ANCHORS = ("right_hand", "left_hand", "head", "face", "neck", "back", "shoulders", "waist", "feet", "beside",
+           "next_to", "behind", "around")
 LAYERS = ("front", "behind")
 
 
@@ -29,6 +38,12 @@ class PropEntry:
     size: float  # drawn height in shoulder widths at scale 1.0
     layer: str  # "front" or "behind" the person
     names: tuple[str, ...] = ()  # proper names that mean it ("excalibur"): see ThemeEntry.names
+    category: str | None = None  # the object library's category; None for a hand-made prop
+    keywords: tuple[str, ...] = ()  # a library object's telling CLDR keywords: matched by meaning only
+
+    @property
+    def library(self) -> bool:
+        return self.category is not None
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,13 @@ class Catalog:
     styles: dict[str, StyleEntry]
     colors: dict[str, tuple[int, int, int]]
     color_synonyms: dict[str, str]
+    # The object library (world/objects.py): read after the hand-made props, which keep priority.
+    objects: dict[str, PropEntry] = field(default_factory=dict)
+    object_categories: dict[str, "ObjectCategory"] = field(default_factory=dict)
+
+    def prop(self, kind: str) -> PropEntry | None:
+        """A hand-made prop or a library object by id."""
+        return self.props.get(kind) or self.objects.get(kind)
 
     @classmethod
     def load(cls, directory: Path = CATALOG_DIR) -> "Catalog":
@@ -86,7 +108,10 @@ class Catalog:
         colors_file = read("colors.toml")
         colors = {k: tuple(int(c) for c in v) for k, v in colors_file["colors"].items()}
         color_synonyms = dict(colors_file.get("synonyms", {}))
-        catalog = cls(props, themes, styles, colors, color_synonyms)  # type: ignore[arg-type]
+        from world import objects as library
+
+        objects, categories = library.load(directory)
+        catalog = cls(props, themes, styles, colors, color_synonyms, objects, categories)  # type: ignore[arg-type]
         catalog.validate()
         return catalog
 
@@ -101,6 +126,9 @@ class Catalog:
         for color, rgb in self.colors.items():
             if len(rgb) != 3 or not all(0 <= c <= 255 for c in rgb):
                 raise CatalogError(f"colour {color}: {rgb} is not an RGB triple")
+        clash = sorted(self.objects.keys() & self.props.keys())
+        if clash:
+            raise CatalogError(f"library objects {clash} have the ids of hand-made props")
         # One phrase, one thing: the interpreter would silently take whichever it read first.
         owner: dict[str, str] = {name: f"colour {name}" for name in (*self.colors, *self.color_synonyms)}
         for group, entries in (("prop", self.props), ("theme", self.themes), ("style", self.styles)):
