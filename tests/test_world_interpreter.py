@@ -290,12 +290,13 @@ def test_clear_it_all_and_its_kin_start_over(interpreter, utterance):
 
 
 NOT_DRAWN = [
-    # (said, extras kept for the prompt, what the page is told: (thing, nearest it can draw))
-    ("give me palm trees", ("palm trees",), [("palm trees", "beach")]),
-    ("give me a dragon", ("a dragon",), [("a dragon", "wings")]),
-    ("take me to the beach with palm trees", ("palm trees",), [("palm trees", None)]),  # the beach is shown
-    ("put me in space with a rocket", ("a rocket",), [("a rocket", None)]),
-    ("give me a crown and a pirate ship", ("a pirate ship",), [("a pirate ship", "parrot")]),
+    # (said, extras kept for the prompt, what the page is told: (thing, the nearest it can draw)).
+    # Palm trees, dragons, rockets and ships are the object library's now (tests/test_world_objects.py).
+    ("give me a magic carpet", ("a magic carpet",), [("a magic carpet", "wizard hat, crystal ball, sparkles")]),
+    ("give me a time machine", ("a time machine",), [("a time machine", "alarm clock, timer clock")]),
+    ("take me to the beach with a lifeguard tower", ("a lifeguard tower",), [("a lifeguard tower", None)]),
+    ("put me in space with an asteroid", ("an asteroid",), [("an asteroid", "comet, ringed planet, crescent moon")]),
+    ("give me a crown and a time machine", ("a time machine",), [("a time machine", "alarm clock, timer clock")]),
 ]
 
 
@@ -323,10 +324,10 @@ def test_chit_chat_and_negations_change_nothing(interpreter, utterance):
 
 
 EXTRAS = [
-    ("give me a flying elephant", "a flying elephant"),
-    ("give me a dragon", "a dragon"),
-    ("give me a pirate ship", "a pirate ship"),
-    ("I want a unicorn", "a unicorn"),
+    ("give me a magic carpet", "a magic carpet"),
+    ("give me a time machine", "a time machine"),
+    ("give me a hoverboard", "a hoverboard"),
+    ("I want a lifeguard tower", "a lifeguard tower"),
 ]
 
 

@@ -27,7 +27,7 @@ def assert_valid(scene: Scene) -> None:
     assert scene.style is None or scene.style in CATALOG.styles
     assert STRENGTH_MIN <= scene.style_strength <= STRENGTH_MAX
     for prop in scene.props:
-        assert prop.kind in CATALOG.props and prop.anchor in ANCHORS
+        assert CATALOG.prop(prop.kind) is not None and prop.anchor in ANCHORS
         assert SCALE_MIN <= prop.scale <= SCALE_MAX
         assert prop.color is None or CATALOG.color_rgb(prop.color) is not None
     assert scene.focus is None or 0 <= scene.focus < len(scene.props)

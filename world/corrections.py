@@ -88,7 +88,7 @@ def _remove(mentions: tuple[Mention, ...], scene: Scene, catalog: Catalog) -> tu
     for m in mentions:
         if m.group == "prop" and (index := _find(scene, m.id)) is not None:
             scene = edits.remove_prop(scene, index)
-            notes.append(f"removed {catalog.props[m.id].name}")
+            notes.append(f"removed {catalog.prop(m.id).name}")
         elif m.group == "theme" and scene.theme == m.id:
             scene = edits.set_theme(scene, None)
             notes.append("removed the background")
@@ -113,14 +113,16 @@ def _replace(correction: Correction, scene: Scene, catalog: Catalog) -> tuple[Sc
     for m in props:
         if target is not None and scene.props[target].kind != m.id:
             wrong = scene.props[target]
+            # Where the wrong thing was put on purpose ("a cat on my head"), the right one goes too.
+            placed = wrong.anchor if wrong.anchor != catalog.prop(wrong.kind).anchor else None
             scene = edits.remove_prop(scene, target)
-            scene = edits.add_prop(scene, catalog, m.id, color=colors[0] if colors else wrong.color,
+            scene = edits.add_prop(scene, catalog, m.id, anchor=placed, color=colors[0] if colors else wrong.color,
                                    scale=wrong.scale)
-            notes.append(f"{catalog.props[m.id].name} instead of {catalog.props[wrong.kind].name}")
+            notes.append(f"{catalog.prop(m.id).name} instead of {catalog.prop(wrong.kind).name}")
             target = None  # one thing replaces one thing; any others are added
         elif _find(scene, m.id) is None:
             scene = edits.add_prop(scene, catalog, m.id, color=colors[0] if colors else None)
-            notes.append(f"added {catalog.props[m.id].name}")
+            notes.append(f"added {catalog.prop(m.id).name}")
     if not props and target is not None and (colors or correction.sizes):
         prop = scene.props[target]
         scale = None
@@ -128,7 +130,7 @@ def _replace(correction: Correction, scene: Scene, catalog: Catalog) -> tuple[Sc
             # "I meant smaller" after "bigger": the size before the last step, made smaller.
             scale = _before_last_step(scene, prop).scale * math.prod(correction.sizes)
         scene = edits.change_prop(scene, target, color=colors[0] if colors else None, scale=scale)
-        notes.append(f"changed {catalog.props[prop.kind].name}")
+        notes.append(f"changed {catalog.prop(prop.kind).name}")
     return scene, notes
 
 
@@ -149,9 +151,10 @@ def _said_wrong(words: list[str], m: Mention) -> bool:
 
 def _target(scene: Scene, old: Mention | None) -> int | None:
     """The prop a correction is about: the one named as wrong, else the last one the previous step
-    added or changed, else the one "it" points at."""
-    if old is not None and old.group == "prop":
-        return _find(scene, old.id)
+    added or changed, else the one "it" points at. A thing named as wrong that is not there was
+    misheard ("not the swan, a wand" said of a sword): what was just done is meant."""
+    if old is not None and old.group == "prop" and (index := _find(scene, old.id)) is not None:
+        return index
     before = scene.history[-1].props if scene.history else ()
     touched = [i for i, p in enumerate(scene.props) if p not in before]
     return touched[-1] if touched else scene.focus

@@ -16,7 +16,7 @@ MAX_EXTRAS = 8
 
 def add_prop(scene: Scene, catalog: Catalog, kind: str, *, anchor: str | None = None, color: str | None = None,
              scale: float = 1.0, material: str | None = None) -> Scene:
-    entry = catalog.props[kind]
+    entry = catalog.prop(kind)
     anchor = anchor if anchor in ANCHORS else entry.anchor
     prop = Prop(kind, anchor, color, _clamp(scale, SCALE_MIN, SCALE_MAX), material)
     # One prop per (kind, anchor): asking again for a sword in the same hand changes that sword.

@@ -6,7 +6,12 @@ mentions (world/phrases.py: names too, the most specific one winning) and an int
 (add, change, remove, theme, style, strength). A clause without its own verb inherits the previous
 clause's ("give me a blue sword and a crown"). What the catalog cannot draw is kept as free text
 in the scene's extras (the generative renderer's prompt uses them) and reported, with the nearest
-thing it can draw, in `Interpretation.not_drawn`: never silently something else.
+things it can draw, in `Interpretation.not_drawn`: never silently something else.
+
+The object library (world/objects.py) is looked up after the hand-made props: its names exactly,
+then, for a thing asked for that nothing names, by meaning (MiniLM) above LIBRARY_THRESHOLD. Its
+names are everyday words, so they count only where a thing is asked for: after "give me"-like
+verbs, a bare "a dinosaur", or a change or removal of one that is there ("I like pizza" adds none).
 """
 from __future__ import annotations
 
@@ -18,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from world import corrections, edits
-from world.catalog import ANCHORS, Catalog
+from world.catalog import ANCHORS, Catalog, PropEntry
+from world.objects import meaning_phrases, meaning_vectors
 from world.phrases import COMMON_WORDS, SIZE_WORDS, Mention, Phrases, normalise, phrase_in
 from world.scene import Scene
 
@@ -26,8 +32,17 @@ _ANCHOR_WORDS = {
     "right hand": "right_hand", "left hand": "left_hand", "my hand": "right_hand", "hand": "right_hand",
     "head": "head", "face": "face", "eyes": "face", "neck": "neck", "back": "back",
     "shoulders": "shoulders", "shoulder": "beside", "waist": "waist", "feet": "feet", "foot": "feet",
-    "next to me": "beside", "beside me": "beside",
 }
+# Places about the person as a whole, said without a body part: looked for before those.
+_PLACEMENTS = {
+    "all around me": "around", "around me": "around", "all around": "around", "everywhere": "around",
+    "behind me": "behind", "in the background": "behind", "next to me": "next_to", "beside me": "next_to",
+    "by my side": "next_to", "at my side": "next_to", "at my feet": "feet", "on the floor": "feet",
+}
+# What may stand beside a thing named in a clause with no verb for it to still ask for it ("a
+# dinosaur please", "how about a cat on my head"); any other word makes it talk, not a request.
+_BARE = {"a", "an", "the", "some", "please", "now", "too", "also", "another", "more", "one", "two", "three",
+         "1", "2", "3", "4", "5", "how", "about", "of", "on", "in", "at", "to", "my", "me", "with", "oh", "ooh"}
 _UNDO = ("undo", "go back", "take that back", "undo that", "back")
 _REDO = ("redo", "do it again", "put it back")
 _RESET = ("start over", "reset", "start again", "clear everything", "begin again", "from scratch", "clear it all",
@@ -55,8 +70,18 @@ _CLEAR_STYLE = ("normal look", "no style", "no filter", "remove the style", "bac
 # "a pirate ship"→parrot 0.65, "a flying elephant"→parrot 0.43, "pasta for lunch" 0.29 are not.
 # Props need the most: a wrong prop on the body is worse than the thing going to the prompt.
 MEANING_THRESHOLD = {"prop": 0.70, "theme": 0.55, "style": 0.60}
+# A library object by meaning, when no name matched: the thing asked for against every object's
+# name, synonyms and telling keywords. Set on tools/bench/world_objects_tuning.py (never the
+# held-out set): of 40 things named by words no object is called, 0.62 draws 21 as a fair object
+# and 4 as another ("a brownie" → bear), and none of 24 requests for no thing; 0.58 draws 25 and
+# 6, 0.65 draws 18 and 4. Below it the page is told what cannot be drawn, with the nearest things.
+LIBRARY_THRESHOLD = 0.62
 # A suggestion for something it cannot draw may be looser: it is only offered ("try: wings").
 NEAREST_THRESHOLD = 0.45
+SUGGESTIONS = 3  # things offered for one it cannot draw
+# A library object offered: a little nearer than a catalog entry must be, as there are 800 of them
+# to be near by chance ("a feeling of joy" is 0.47 from a joystick, 0.52 from a red heart).
+SUGGEST_THRESHOLD = 0.5
 _ALL_OF_THEM = re.compile(r"\b(both|them|all of them|them all|all the props|every one)\b")
 _NEGATION = re.compile(r"\b(don t|do not|dont|never|no thanks|not)\b")
 _FILLER = re.compile(r"\b(a|an|the|some|please|my|me|of|with|pair|like|look|style|it|now|also|can|you|and)\b")
@@ -137,13 +162,19 @@ class Interpreter:
         self.embedder = embedder
         self.phrases = Phrases(catalog)
         if embedder is not None:
-            table = self.phrases.table
-            self._meaning_keys = [(g, i) for p, (g, i) in table.items() if g != "color"]
-            self._meaning_vectors = embedder.embed([p for p, (g, _) in table.items() if g != "color"])
+            catalog_phrases = [(p, g, i) for p, (g, i) in self.phrases.table.items()
+                               if g != "color" and i not in catalog.objects]
+            self._meaning_keys = [(g, i) for _, g, i in catalog_phrases]
+            self._meaning_vectors = embedder.embed([p for p, _, _ in catalog_phrases])
+            self._library_keys = meaning_phrases(catalog.objects)
+            self._library_vectors = meaning_vectors(self._library_keys, embedder)
 
-    def vocabulary(self) -> frozenset[str]:
-        """Every word the rules react to: the catalog's phrases and the commands' words."""
-        phrases = (*self.phrases.table, *_ANCHOR_WORDS, *_UNDO, *_REDO, *_RESET, *_REMOVE_VERBS, *_UNWANTED,
+    def vocabulary(self, *, library: bool = True) -> frozenset[str]:
+        """Every word the rules react to: the catalog's phrases and the commands' words; with
+        `library=False`, not the object library's names (everyday words: "water", "door")."""
+        table = self.phrases.table if library else [p for p, (_, i) in self.phrases.table.items()
+                                                    if i not in self.catalog.objects]
+        phrases = (*table, *_ANCHOR_WORDS, *_PLACEMENTS, *_UNDO, *_REDO, *_RESET, *_REMOVE_VERBS, *_UNWANTED,
                    *_REMOVE_ALL, *_ADD_VERBS, *_CHANGE_VERBS, *_THEME_CUES, *_PLACE_CUES, *_STRONGER, *_WEAKER,
                    *_CLEAR_THEME, *_CLEAR_STYLE, *SIZE_WORDS, *corrections.WORDS)
         return frozenset(word for phrase in phrases for word in phrase.split())
@@ -189,19 +220,17 @@ class Interpreter:
         notes: list[str] = []
         not_drawn: list[str] = []
         intent: str | None = None
-        for clause in re.split(r"\b(?:and then|and|then|also|plus)\b|,", norm):
-            clause = clause.strip().replace(" & ", " and ")
-            if not clause:
-                continue
-            step = self._clause(scene, clause, intent)
+        clauses = [c.strip().replace(" & ", " and ") for c in re.split(r"\b(?:and then|and|then|also|plus)\b|,", norm)]
+        for number, clause in enumerate(c for c in clauses if c):
+            step = self._clause(scene, clause, intent, first=number == 0)
             scene, intent = step.scene, step.intent
             notes.extend(step.notes)
             not_drawn.extend(step.not_drawn)
         return _Step(scene, None, tuple(notes), tuple(not_drawn))
 
-    def _clause(self, scene: Scene, text: str, intent: str | None) -> _Step:
+    def _clause(self, scene: Scene, text: str, intent: str | None, first: bool = True) -> _Step:
         """One clause: what it says, then the first reading that applies. A clause without its own
-        verb inherits `intent`, the previous clause's."""
+        verb inherits `intent`, the previous clause's; `first`: no clause was said before it."""
         said = self._parse(text)
         if _NEGATION.search(text) and not phrase_in(text, ("no more",)):
             return self._negated(scene, said)
@@ -209,6 +238,7 @@ class Interpreter:
         if look is not None:
             return look
         verb = said.verb or intent
+        said = self._asked_for(scene, said, verb, first)
         notes: tuple[str, ...] = ()
         if not said.props and not said.themes and not said.styles and self.embedder is not None:
             meant = self._meaning(text, verb)
@@ -234,7 +264,48 @@ class Interpreter:
     # ---- the readings of a clause, each returning what it did ----
     def _parse(self, text: str) -> _Said:
         sizes = tuple(SIZE_WORDS[w] for w in text.split() if w in SIZE_WORDS)
-        return _Said(text, tuple(self.phrases.mentions(text)), sizes, self._anchor(text), self._verb(text))
+        mentions = self._colour_nouns(text.split(), self.phrases.mentions(text))
+        return _Said(text, tuple(mentions), sizes, self._anchor(text), self._verb(text))
+
+    def _colour_nouns(self, words: list[str], mentions: list[Mention]) -> list[Mention]:
+        """"a rainbow", "a lime": a colour word after an article, with no thing named after it,
+        is the library's thing of that name, not a colour."""
+        out = []
+        for m in mentions:
+            thing = self.phrases.library.get(m.phrase)
+            later = any(o.group == "prop" and o.start >= m.end for o in mentions)
+            if m.group == "color" and thing and m.start > 0 and words[m.start - 1] in ("a", "an") and not later:
+                m = Mention("prop", thing, m.start, m.end, m.phrase)
+            out.append(m)
+        return out
+
+    def _asked_for(self, scene: Scene, said: _Said, verb: str | None, first: bool) -> _Said:
+        """The clause without library objects it names but does not ask for. Their names are
+        everyday words, so one counts when the clause adds it (not in a place or look: "take me to
+        the beach" has no beach to hold), changes or removes one that is there, or, said first,
+        names it with nothing but articles, sizes, colours and a place around it ("a dinosaur on my
+        head"; not "I had a sandwich and a banana")."""
+        library = [m for m in said.props if m.id in self.catalog.objects]
+        if not library:
+            return said
+        words = said.text.split()
+        if said.themes or said.styles or phrase_in(said.text, _PLACE_CUES):
+            # In a place or a look only what comes after "with" is a thing ("space with a rocket").
+            after = words.index("with") if "with" in words else len(words)
+            wanted = [m for m in library if m.start > after]
+        elif verb == "add":
+            wanted = library
+        elif verb in ("change", "remove"):
+            wanted = [m for m in library if _find_prop(scene, m.id) is not None]
+        elif verb is None and first:
+            covered = {i for m in said.mentions for i in range(m.start, m.end)}
+            place = {w for phrase in (*_PLACEMENTS, *_ANCHOR_WORDS) for w in phrase.split()}
+            rest = [w for i, w in enumerate(words) if i not in covered]
+            wanted = library if all(w in _BARE or w in SIZE_WORDS or w in place for w in rest) else []
+        else:
+            wanted = []
+        dropped = [m for m in library if m not in wanted]
+        return replace(said, mentions=tuple(m for m in said.mentions if m not in dropped)) if dropped else said
 
     def _negated(self, scene: Scene, said: _Said) -> _Step:
         """"I don't want the sword any more" about a sword that is there means take it away; any
@@ -244,7 +315,7 @@ class Interpreter:
             notes = []
             for m in worn:
                 scene = edits.remove_prop(scene, _find_prop(scene, m.id))
-                notes.append(f"removed {self.catalog.props[m.id].name}")
+                notes.append(f"removed {self.catalog.prop(m.id).name}")
             return _Step(scene, "remove", tuple(notes))
         return _Step(scene, "negated", (f"ignored a negated request: '{said.text}'",))
 
@@ -267,7 +338,7 @@ class Interpreter:
             index = _find_prop(scene, m.id)
             if index is not None:
                 scene = edits.remove_prop(scene, index)
-                removed.append(f"removed {self.catalog.props[m.id].name}")
+                removed.append(f"removed {self.catalog.prop(m.id).name}")
         for m in said.themes:
             if scene.theme == m.id:
                 scene = edits.set_theme(scene, None)
@@ -279,7 +350,7 @@ class Interpreter:
         if not said.mentions and re.search(r"\b(it|that|this)\b", said.text) and scene.focus is not None:
             kind = scene.props[scene.focus].kind
             scene = edits.remove_prop(scene, scene.focus)
-            removed.append(f"removed {self.catalog.props[kind].name}")
+            removed.append(f"removed {self.catalog.prop(kind).name}")
         return _Step(scene, "remove", tuple(removed))
 
     def _set_looks(self, scene: Scene, said: _Said) -> tuple[Scene, tuple[str, ...]]:
@@ -305,11 +376,11 @@ class Interpreter:
             index = _find_prop(scene, m.id)
             if verb == "change" and index is not None:
                 scene = edits.change_prop(scene, index, color=color, scale_by=scale_by, anchor=said.anchor)
-                done.append(f"changed {self.catalog.props[m.id].name}")
+                done.append(f"changed {self.catalog.prop(m.id).name}")
             else:
                 scene = edits.add_prop(scene, self.catalog, m.id, anchor=said.anchor, color=color,
                                        scale=said.sizes[0] if said.sizes else 1.0)
-                done.append(f"added {self.catalog.props[m.id].name}")
+                done.append(f"added {self.catalog.prop(m.id).name}")
         return _Step(scene, verb or "add", tuple(done))
 
     def _change_focus(self, scene: Scene, said: _Said, notes: tuple[str, ...]) -> _Step:
@@ -323,7 +394,7 @@ class Interpreter:
         for index in targets:
             scene = edits.change_prop(scene, index, color=color, scale_by=scale_by,
                                       anchor=said.anchor if len(targets) == 1 else None)
-            notes += (f"changed {self.catalog.props[scene.props[index].kind].name}",)
+            notes += (f"changed {self.catalog.prop(scene.props[index].kind).name}",)
         return _Step(scene, "change", notes)
 
     def _with_extra(self, scene: Scene, said: _Said, verb: str | None, notes: tuple[str, ...]) -> _Step:
@@ -357,9 +428,11 @@ class Interpreter:
         return _Step(scene, verb, notes)
 
     def _nearest_drawable(self, text: str, scene: Scene) -> str | None:
-        """The catalog entry nearest to something it cannot draw, to suggest instead ("palm trees"
-        → beach, whose picture has them): the entry whose synonyms or picture share the most words
-        with it, else the nearest by meaning. None when the scene already shows the nearest."""
+        """What to offer instead of something it cannot draw, as the page says it ("beach", or
+        "fire, star, sun"): the catalog entry whose synonyms or picture share the most words with
+        it ("palm trees" → beach, whose picture has them), else the nearest catalog entry by
+        meaning; then the library objects nearest by meaning, SUGGESTIONS names in all. What the
+        scene already shows is not offered; None when nothing is near."""
         shown = {("theme", scene.theme), ("style", scene.style), *(("prop", p.kind) for p in scene.props)}
         words = {w.rstrip("s") for w in text.split() if w not in _STOP and len(w) >= 3}
         best, best_score = None, 0
@@ -369,15 +442,27 @@ class Interpreter:
                 said = {w.rstrip("s") for phrase in (*entry.synonyms, entry.prompt) for w in normalise(phrase).split()}
                 if len(words & said) > best_score:
                     best, best_score = (group, entry), len(words & said)
-        if best is None and self.embedder is not None and words:
-            scores = self._meaning_vectors @ self.embedder.embed([text])[0]
-            index = int(np.argmax(scores))
-            if scores[index] >= NEAREST_THRESHOLD:
-                group, entry_id = self._meaning_keys[index]
-                best = (group, getattr(self.catalog, f"{group}s")[entry_id])
-        if best is None or (best[0], best[1].id) in shown:
-            return None
-        return best[1].name
+        offered: list[str] = []
+        if self.embedder is not None and words:
+            query = self.embedder.embed([text])[0]
+            if best is None:
+                scores = self._meaning_vectors @ query
+                index = int(np.argmax(scores))
+                if scores[index] >= NEAREST_THRESHOLD:
+                    group, entry_id = self._meaning_keys[index]
+                    best = (group, getattr(self.catalog, f"{group}s")[entry_id])
+            if best is not None and (best[0], best[1].id) not in shown:
+                offered.append(best[1].name)
+            scores = self._library_scores(text)
+            for index in np.argsort(-scores):
+                if scores[index] < SUGGEST_THRESHOLD or len(offered) >= SUGGESTIONS:
+                    break
+                entry = self.catalog.objects[self._library_keys[index][1]]
+                if entry.name not in offered and ("prop", entry.id) not in shown:
+                    offered.append(entry.name)
+        elif best is not None and (best[0], best[1].id) not in shown:
+            offered.append(best[1].name)
+        return ", ".join(offered) or None
 
     # ---- pieces ----
     def _verb(self, clause: str) -> str | None:
@@ -390,6 +475,9 @@ class Interpreter:
         return None
 
     def _anchor(self, clause: str) -> str | None:
+        for phrase, anchor in sorted(_PLACEMENTS.items(), key=lambda kv: -len(kv[0])):
+            if phrase_in(clause, (phrase,)):
+                return anchor
         for phrase, anchor in sorted(_ANCHOR_WORDS.items(), key=lambda kv: -len(kv[0])):
             if re.search(rf"\b(on|in|to|around|at|over) (my |the )?{phrase}\b", clause):
                 return anchor if anchor in ANCHORS else None
@@ -399,6 +487,9 @@ class Interpreter:
         """What the clause is about, without the request around it ('put me somewhere in westeros'
         → 'westeros'): the embedding of the bare thing matches the catalog far better."""
         text = clause
+        for phrase in sorted(_PLACEMENTS, key=len, reverse=True):
+            text = re.sub(rf"\b{phrase}\b", " ", text)
+        text = re.sub(r"\b(on|in|to|around|at|over) (my |the )?(" + "|".join(_ANCHOR_WORDS) + r")\b", " ", text)
         for cue in sorted(_ADD_VERBS + _THEME_CUES + _CHANGE_VERBS + _REMOVE_VERBS, key=len, reverse=True):
             text = re.sub(rf"\b{re.escape(cue)}\b", " ", text)
         text = re.sub(r"\b(me|my|i|it|look|like|somewhere|please|now|to|in|on|at|into|go|be|want|style)\b", " ", text)
@@ -416,14 +507,36 @@ class Interpreter:
             groups = ("prop",)
         else:
             return None
-        scores = self._meaning_vectors @ self.embedder.embed([phrase])[0]
-        best = None
+        query = self.embedder.embed([phrase])[0]
+        scores = self._meaning_vectors @ query
         for index in np.argsort(-scores)[:5]:
             group, entry = self._meaning_keys[index]
             if group in groups and scores[index] >= MEANING_THRESHOLD[group]:
-                best = Mention(group, entry, 0, len(clause.split()))
-                break
-        return best
+                return Mention(group, entry, 0, len(clause.split()))
+        if groups != ("prop",):
+            return None
+        # No hand-made prop means it: the library object nearest in meaning, if near enough.
+        said, entry, score = self._library_nearest(phrase)
+        return Mention("prop", entry, 0, len(clause.split()), said) if score >= LIBRARY_THRESHOLD else None
+
+    def library_match(self, clause: str) -> tuple[str, float]:
+        """The library object nearest in meaning to what a (normalised) clause asks for, and the
+        cosine: what `_meaning` compares with LIBRARY_THRESHOLD (tools/bench/world_objects_tuning.py)."""
+        _, entry, score = self._library_nearest(self._object_phrase(clause))
+        return entry, score
+
+    def _library_nearest(self, phrase: str) -> tuple[str, str, float]:
+        """(phrase, object id, cosine) of the library phrase nearest to a thing asked for. The
+        thing without its article: the library's phrases are bare names, and on the tuning set
+        "hummingbird" finds a bird where "a hummingbird" found a ladybird."""
+        scores = self._library_scores(phrase)
+        index = int(np.argmax(scores))
+        said, entry = self._library_keys[index]
+        return said, entry, float(scores[index])
+
+    def _library_scores(self, phrase: str) -> np.ndarray:
+        """Cosine of the thing (without its article) to every library phrase."""
+        return self._library_vectors @ self.embedder.embed([re.sub(r"^(a|an|the|some) ", "", phrase)])[0]
 
     def _unknown_thing(self, clause: str) -> str | None:
         """The thing asked for, as said after the verb ("give me a dragon" → "a dragon"), or the

@@ -7,6 +7,8 @@ library). Conventions for a Placement:
 - its "up" axis is rotated `angle_deg` clockwise from image-up (image y grows downward);
 - it is drawn `height_px` tall; `layer` says in front of or behind the person.
 Temporal smoothing is the renderer's job; a prop whose anchor is not visible is left out.
+A library object (world/objects.py) has no pivot of its own (its art is a centred square): it
+carries the anchor's (PIVOT_AT), and "around" gives several placements of one prop (`copy`).
 """
 from __future__ import annotations
 
@@ -17,12 +19,28 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pose.landmarks import Landmark as L
+from world.objects import BEHIND, size_at
 
 if TYPE_CHECKING:
     from world.catalog import Catalog
     from world.scene import Scene
 
 VISIBLE = 0.5
+# Where a library object's square art is held at each anchor, as fractions (u → right, v → down):
+# its bottom edge sits on a head, a shoulder or the floor; a held thing is gripped low; a garment
+# hangs from its top edge.
+PIVOT_AT = {"right_hand": (0.5, 0.7), "left_hand": (0.5, 0.7), "head": (0.5, 0.88), "face": (0.5, 0.45),
+            "neck": (0.5, 0.2), "shoulders": (0.5, 0.1), "waist": (0.5, 0.15), "feet": (0.5, 0.9),
+            "back": (0.5, 0.5), "beside": (0.5, 0.92), "next_to": (0.5, 0.95), "behind": (0.5, 0.5),
+            "around": (0.5, 0.5)}
+# "All around me": copies at these spots of the frame (fractions of its width and height), each
+# with its own size and tilt, so they look scattered; they are behind the person, who hides those
+# that fall on them.
+AROUND = ((0.1, 0.16, 1.0, -12.0), (0.88, 0.13, 0.85, 10.0), (0.07, 0.62, 0.9, 8.0), (0.92, 0.66, 1.1, -6.0),
+          (0.5, 0.07, 0.8, 14.0), (0.3, 0.9, 0.75, -8.0), (0.72, 0.92, 0.8, 6.0))
+# A library object is never drawn taller than this share of the frame: a close camera makes the
+# shoulders wide, and a T-Rex 1.9 shoulder widths tall would leave the picture.
+MAX_FRAME_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -37,6 +55,8 @@ class Placement:
     height_px: float
     layer: str
     opacity: float = 1.0  # renderers fade a prop out when its keypoints are lost
+    pivot: tuple[float, float] | None = None  # (u, v) of the art at (x, y); None: the art's own
+    copy: int = 0  # which of a prop's copies ("all around me" draws several)
 
 
 @dataclass(frozen=True)
@@ -53,17 +73,30 @@ def layout(scene: "Scene", catalog: "Catalog", landmarks: np.ndarray, width: int
         return []
     placements: list[Placement] = []
     for index, prop in enumerate(scene.props):
-        entry = catalog.props.get(prop.kind)
+        entry = catalog.prop(prop.kind)
         if entry is None:
             continue
-        anchor = body.anchor(prop.anchor, scale)
-        if anchor is None:
-            continue
-        placements.append(Placement(
-            prop_index=index, kind=prop.kind, asset=entry.asset, color_rgb=catalog.color_rgb(prop.color),
-            x=anchor.x, y=anchor.y, angle_deg=math.degrees(math.atan2(anchor.up[0], -anchor.up[1])),
-            height_px=scale * entry.size * prop.scale, layer=entry.layer,
-        ))
+        spots = (body.around(width, height) if prop.anchor == "around"
+                 else [(body.anchor(prop.anchor, scale, (width, height)), 1.0)])
+        if entry.library:
+            layer, pivot = ("behind" if prop.anchor in BEHIND else "front"), PIVOT_AT.get(prop.anchor)
+        else:
+            layer, pivot = ("behind" if prop.anchor in ("behind", "around") else entry.layer), None
+        drawn = scale * size_at(entry, prop.anchor) * prop.scale
+        if entry.library:
+            drawn = min(drawn, MAX_FRAME_SHARE * height)
+        for copy, (anchor, size) in enumerate(spots):
+            if anchor is None:
+                continue
+            if prop.anchor == "next_to":
+                # Beside the person, but in the picture: a close camera leaves little room.
+                half = drawn / 2
+                anchor = _Anchor(min(max(anchor.x, half), max(half, width - half)), anchor.y, anchor.up)
+            placements.append(Placement(
+                prop_index=index, kind=prop.kind, asset=entry.asset, color_rgb=catalog.color_rgb(prop.color),
+                x=anchor.x, y=anchor.y, angle_deg=math.degrees(math.atan2(anchor.up[0], -anchor.up[1])),
+                height_px=drawn * size, layer=layer, pivot=pivot, copy=copy,
+            ))
     # Behind-the-person art first, then front; within a layer, in the order the props were added.
     placements.sort(key=lambda p: (p.layer != "behind", p.prop_index))
     return placements
@@ -110,7 +143,9 @@ class _Body:
             return up if up[1] <= 0 else -up
         return np.array([0.0, -1.0])
 
-    def anchor(self, name: str, scale: float) -> _Anchor | None:
+    def anchor(self, name: str, scale: float, frame: tuple[int, int]) -> _Anchor | None:
+        """Where `name` is on this body; `frame`: the picture's (width, height), for the anchors
+        beside the person, which must stay in it."""
         if name in ("right_hand", "left_hand"):
             wrist, elbow, index, pinky = (
                 (L.RIGHT_WRIST, L.RIGHT_ELBOW, L.RIGHT_INDEX, L.RIGHT_PINKY) if name == "right_hand" else (L.LEFT_WRIST, L.LEFT_ELBOW, L.LEFT_INDEX, L.LEFT_PINKY)
@@ -146,16 +181,37 @@ class _Body:
         elif name == "waist":
             point = self.mid(L.LEFT_HIP, L.RIGHT_HIP) if self.ok(L.LEFT_HIP, L.RIGHT_HIP) else shoulders - up * 1.3 * scale
         elif name == "feet":
-            if not self.ok(L.LEFT_ANKLE, L.RIGHT_ANKLE):
-                return None
-            point = self.mid(L.LEFT_ANKLE, L.RIGHT_ANKLE)
+            if self.ok(L.LEFT_ANKLE, L.RIGHT_ANKLE):
+                point = self.mid(L.LEFT_ANKLE, L.RIGHT_ANKLE)
+            else:
+                # Feet out of the picture (a laptop's camera): at its bottom edge, under the person.
+                point = np.array([shoulders[0], float(frame[1])])
         elif name == "beside":
             # On the person's left shoulder, a little outward: where a pirate's parrot sits.
             outward = _unit(self.p(L.LEFT_SHOULDER) - self.p(L.RIGHT_SHOULDER))
             point = self.p(L.LEFT_SHOULDER) + outward * 0.1 * scale
+        elif name == "next_to":
+            # Standing on the side of the person with more room in the picture, its feet at the hips
+            # (a laptop's camera rarely sees the floor), upright whatever the torso does.
+            left, right = sorted((self.p(L.LEFT_SHOULDER)[0], self.p(L.RIGHT_SHOULDER)[0]))
+            x = left - scale if left > frame[0] - right else right + scale
+            hips = self.mid(L.LEFT_HIP, L.RIGHT_HIP) if self.ok(L.LEFT_HIP, L.RIGHT_HIP) else shoulders - up * 1.4 * scale
+            return _Anchor(x, min(hips[1], frame[1]), (0.0, -1.0))
+        elif name == "behind":
+            # Behind the head and shoulders, upright: a backdrop of one thing.
+            point = shoulders + up * 0.5 * scale
+            return _Anchor(point[0], point[1], (0.0, -1.0))
         else:
             return None
         return _Anchor(point[0], point[1], tuple(up))
+
+    def around(self, width: int, height: int) -> list[tuple[_Anchor | None, float]]:
+        """The scattered copies' anchors and relative sizes."""
+        out = []
+        for fx, fy, size, tilt in AROUND:
+            a = math.radians(tilt)
+            out.append((_Anchor(fx * width, fy * height, (math.sin(a), -math.cos(a))), size))
+        return out
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

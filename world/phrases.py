@@ -6,6 +6,10 @@ castle" is one theme and not a castle; exact matches first (a possessive also as
 "dracula's" → "dracula"), then fuzzy ones for whisper's misspellings ("sord", "wizzard hat").
 When a clause names two themes or two styles, the most specific one is meant
 (`Phrases.specificity`): "a Van Gogh painting" is Van Gogh, "Elsa's castle" the ice palace.
+The object library's names (world/objects.py) come last, so a phrase that names a hand-made prop,
+a theme, a style or a colour keeps meaning it ("a sword" is the mirror's own sword), and they are
+matched exactly only: ~2,500 everyday words would make whisper's misspellings of the catalog's
+few hundred phrases match the wrong thing ("sord" is the sword, not a cord).
 """
 from __future__ import annotations
 
@@ -61,13 +65,25 @@ class Phrases:
             self.table.setdefault(color, ("color", color))
         for word, color in catalog.color_synonyms.items():
             self.table.setdefault(word, ("color", color))
+        catalog_phrases = list(self.table)
+        self._fuzzy_words = sorted({p for p in catalog_phrases if len(p) >= 4})
+        self._fuzzy_phrases: dict[int, list[str]] = {}
+        for phrase in catalog_phrases:
+            self._fuzzy_phrases.setdefault(len(phrase.split()), []).append(phrase)
+        # The library's names, after everything else: each phrase keeps its first owner.
+        self.library: dict[str, str] = {}  # phrase → object id, every library phrase (also those taken)
+        for entry in catalog.objects.values():
+            for synonym in entry.synonyms:
+                phrase = normalise(synonym)
+                self.library.setdefault(phrase, entry.id)
+                self.table.setdefault(phrase, ("prop", entry.id))
         self._max_words = max(len(p.split()) for p in self.table)
-        self._fuzzy_words = sorted({p for p in self.table if len(p) >= 4})
         # Multi-word phrases that contain "and" ("black and white"): clause splitting must keep them whole.
         self.and_phrases = [p for p in self.table if " and " in p]
         # How many other themes (styles, props) use each word: "castle" names three themes, "elsa" one.
         users: dict[tuple[str, str], set[str]] = {}
-        for phrase, (group, entry) in self.table.items():
+        for phrase in catalog_phrases:
+            group, entry = self.table[phrase]
             for word in phrase.split():
                 users.setdefault((group, word), set()).add(entry)
         self._others = {key: len(entries) - 1 for key, entries in users.items()}
@@ -98,8 +114,7 @@ class Phrases:
                     close = difflib.get_close_matches(said, self._fuzzy_words, n=1, cutoff=0.84)
                     phrase = close[0] if close else None
                 if phrase is None and n >= 2:
-                    close = difflib.get_close_matches(said, [p for p in self.table if len(p.split()) == n],
-                                                      n=1, cutoff=0.92)
+                    close = difflib.get_close_matches(said, self._fuzzy_phrases.get(n, []), n=1, cutoff=0.92)
                     phrase = close[0] if close else None
                 if phrase is not None:
                     group, entry = self.table[phrase]

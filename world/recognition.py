@@ -21,6 +21,11 @@ nearest-sounding catalog phrases as its prompt. The best reading is interpreted 
 interpreter; the event says what was heard and what was understood.
 
 Tuned on tools/bench/speech_tuning.py's spoken set, never on the held-out one.
+
+The object library's ~1,200 names (world/objects.py) are sound-alike candidates after a "give me"
+like the hand-made props, and explain the words of a reading, but they do not count as known when
+looking for misheard words: they are everyday words ("water", "door"), and whisper hears a name it
+does not know as just such words ("take me to the water door" is Mordor).
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from world import objects
 from world.interpreter import Interpretation, Interpreter
 from world.phonetics import Sounds, spell
 from world.phrases import normalise
@@ -107,12 +113,18 @@ class Recogniser:
     def __init__(self, interpreter: Interpreter) -> None:
         self.interpreter = interpreter
         self._rules = Interpreter(interpreter.catalog)  # no embeddings: cheap enough to try every reading
+        catalog = interpreter.catalog
         table = interpreter.phrases.table
-        self._known = _FUNCTION_WORDS | interpreter.vocabulary()
+        # Known: words of commands and of the hand-made catalog; explained: also the library's names.
+        self._known = _FUNCTION_WORDS | interpreter.vocabulary(library=False)
+        self._explained = self._known | interpreter.vocabulary()
+        # Library objects by their names and synonyms, without plurals (whisper spells those).
+        singular = {normalise(p) for e in catalog.objects.values() for p in objects.singular(e)}
         self._groups: dict[str, tuple[list[str], Sounds]] = {}
         for group in ("prop", "theme", "style", "color"):
             # Digits have no sound here ("8 bit" would sound like "bit"): such phrases are left out.
-            phrases = [p for p, (g, _) in table.items() if g == group and not re.search(r"\d", p)]
+            phrases = [p for p, (g, i) in table.items() if g == group and not re.search(r"\d", p)
+                       and (i not in catalog.objects or p in singular)]
             # Whisper runs a little word into the name after it ("to mordor" → "tomorrow").
             articles = {"theme": ("to", "the"), "prop": ("a", "the")}.get(group, ())
             phrases += [f"{article} {p}" for p in phrases for article in articles]
@@ -205,7 +217,7 @@ class Recogniser:
         """A penalty for each word that is in no command and no catalog phrase: a reading that
         leaves "elson" in "take me to Elson castle" explains less of what was said than one that
         reads it as "elsa's"."""
-        return UNKNOWN_PENALTY * sum(1 for w in words if (n := normalise(w)) and n not in self._known)
+        return UNKNOWN_PENALTY * sum(1 for w in words if (n := normalise(w)) and n not in self._explained)
 
     def _sound_alikes(self, words: list[str]) -> Reading | None:
         """`words` with the stretch after the last cue that holds unknown words (in no catalog
@@ -228,8 +240,8 @@ class Recogniser:
                 meant, similarity = self._nearest(" ".join(norm[first:end]), groups)
                 if meant is not None and (best is None or (similarity, end - first) > (best[0], best[2] - best[1])):
                     best = (similarity, first, end, meant)
-        if best is None or best[0] < _threshold(best[3]):
-            return None
+        if best is None or best[0] < _threshold(best[3]) or best[3] == " ".join(norm[best[1]:best[2]]):
+            return None  # nothing near enough, or the words are the name already ("dinosaur")
         similarity, first, end, meant = best
         text = " ".join([*words[:first], meant, *words[end:]])
         return Reading(text, SOUND_PENALTY * (1 - similarity), ((" ".join(words[first:end]), meant),))

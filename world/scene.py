@@ -22,7 +22,7 @@ STRENGTH_MIN, STRENGTH_MAX = 0.2, 1.0
 
 @dataclass(frozen=True)
 class Prop:
-    kind: str  # catalog prop id
+    kind: str  # a catalog prop's id, or a library object's
     anchor: str  # body part it is attached to
     color: str | None = None  # palette name
     scale: float = 1.0  # relative to the catalog size
@@ -124,12 +124,17 @@ class Scene:
     def prompt(self, catalog: "Catalog") -> str:
         held, worn, beside = [], [], []
         for prop in self.props:
-            entry = catalog.props.get(prop.kind)
+            entry = catalog.prop(prop.kind)
             if entry is None:
                 continue
             phrase = _describe(entry.prompt, prop)
             if prop.anchor in ("right_hand", "left_hand"):
                 held.append(phrase)
+            elif prop.anchor == "around":
+                beside.append(f"{_plural(phrase)} all around")
+            elif prop.anchor in ("next_to", "behind") or (entry.library and prop.anchor in _WHERE):
+                # A library object is not worn: "a cat on their head", "a T-Rex beside them".
+                beside.append(f"{phrase} {_WHERE[prop.anchor]}")
             elif prop.anchor == "beside":
                 beside.append(phrase)
             else:
@@ -179,6 +184,21 @@ class Scene:
     @classmethod
     def from_json(cls, text: str) -> "Scene":
         return cls.from_dict(json.loads(text))
+
+
+# Where a thing is, for the prompt, when it is not held or worn.
+_WHERE = {"head": "on their head", "face": "on their face", "neck": "around their neck",
+          "shoulders": "on their shoulders", "waist": "at their waist", "feet": "at their feet", "back": "on their back",
+          "beside": "on their shoulder", "next_to": "beside them", "behind": "behind them"}
+
+
+def _plural(phrase: str) -> str:
+    """'a blue balloon' → 'blue balloons' (copies all around)."""
+    from world.objects import plural
+
+    article, _, rest = phrase.partition(" ")
+    bare = rest if article.lower() in ("a", "an") else phrase
+    return plural(bare) or bare
 
 
 def _size_word(scale: float) -> str | None:

@@ -67,9 +67,12 @@ def run(args: argparse.Namespace) -> int:
     print_table(f"world: {len(UTTERANCES)} utterances × passes, per utterance",
                 ["path", "p50 ms", "p95 ms", "p50 vs baseline"], rows)
     print(f"\nembedding model + catalog phrase vectors loaded in {load_s:.2f} s; catalog: {len(catalog.props)} props, "
-          f"{len(catalog.themes)} themes, {len(catalog.styles)} styles, {len(catalog.colors)} colours")
+          f"{len(catalog.themes)} themes, {len(catalog.styles)} styles, {len(catalog.colors)} colours, "
+          f"{len(catalog.objects)} library objects")
     _held_out_accuracy(plain, with_embeddings)
     _held_out_dialogues(plain, with_embeddings)
+    _objects_held_out(plain, with_embeddings)
+    _objects_threshold(with_embeddings)
     return 0
 
 
@@ -145,3 +148,65 @@ def _dialogue_accuracy(title: str, cases, plain, with_embeddings) -> None:
             wanted = f"props={list(props)} theme={theme} style={style}"
             wanted += f" extras={list(extras)}" if extras is not None else ""
             print(f"  missed: {text!r}{context}: wanted {wanted}; got {got}")
+
+
+def object_matches(scene, expected: tuple[str, ...]) -> bool:
+    """Whether the scene's props are the expected ones, in order: each "[colour ]id|id…[@anchor]"."""
+    if len(scene.props) != len(expected):
+        return False
+    for prop, want in zip(scene.props, expected):
+        want, _, anchor = want.partition("@")
+        color, _, kinds = want.rpartition(" ")
+        if prop.kind not in kinds.split("|") or (color and prop.color != color) or (anchor and prop.anchor != anchor):
+            return False
+    return True
+
+
+def _objects_held_out(plain, with_embeddings) -> None:
+    """The object library's held-out phrases (tools/bench/world_objects_heldout.py, issue 31): the
+    things asked for, requests for no thing (nothing drawn, the page told what cannot be), and talk
+    that names a thing but asks for nothing (no change)."""
+    from tools.bench.world_objects_heldout import CHIT_CHAT, NOT_THINGS, OBJECTS
+    from world import Scene
+
+    def run(interpreter) -> list[tuple[bool, str, str]]:
+        out = []
+        for before, text, expected in OBJECTS:
+            scene = Scene.empty()
+            for said in before:
+                scene = interpreter.apply(scene, said).scene
+            scene = interpreter.apply(scene, text).scene
+            got = [" ".join(w for w in (p.color, p.kind) if w) + f"@{p.anchor}" for p in scene.props]
+            out.append((object_matches(scene, expected), text, f"wanted {list(expected)}; got {got}"))
+        for text in NOT_THINGS:
+            result = interpreter.apply(Scene.empty(), text)
+            ok = not result.scene.props and bool(result.not_drawn)
+            out.append((ok, text, f"wanted nothing drawn and said; got props={[p.kind for p in result.scene.props]} "
+                                   f"not_drawn={result.not_drawn}"))
+        for text in CHIT_CHAT:
+            result = interpreter.apply(Scene.empty(), text)
+            out.append((not result.changed, text, f"wanted no change; got {result.explain}"))
+        return out
+
+    meaning = "rules + fuzzy + meaning (MiniLM)"
+    results = {name: run(i) for name, i in (("rules + fuzzy", plain), (meaning, with_embeddings))}
+    total = len(OBJECTS) + len(NOT_THINGS) + len(CHIT_CHAT)
+    print_table(f"held-out object library phrases, issue 31 ({len(OBJECTS)} things, {len(NOT_THINGS)} no-things, "
+                f"{len(CHIT_CHAT)} talk; written before the lookup was built)",
+                ["interpreter", "read right", "accuracy"],
+                [[name, f"{sum(ok for ok, _, _ in r)}/{total}", f"{100 * sum(ok for ok, _, _ in r) / total:.1f} %"]
+                 for name, r in results.items()])
+    for ok, text, detail in results[meaning]:
+        if not ok:
+            print(f"  missed: {text!r}: {detail}")
+
+
+def _objects_threshold(with_embeddings) -> None:
+    """What the library's meaning threshold trades (tools/bench/world_objects_tuning.py)."""
+    from tools.bench.world_objects_tuning import MEANT, NOT_THINGS, sweep
+    from world.interpreter import LIBRARY_THRESHOLD
+
+    print_table(f"library meaning threshold (tuning set: {len(MEANT)} things no object is called, "
+                f"{len(NOT_THINGS)} no-things; in use: {LIBRARY_THRESHOLD})",
+                ["threshold", "drawn as a fair object", "drawn as another", "not drawn", "no-things drawn"],
+                [[f"{r[0]:.2f}", *r[1:]] for r in sweep(with_embeddings)])

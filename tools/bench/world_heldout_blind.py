@@ -67,10 +67,12 @@ BLIND: list[Case] = [
     (("give me a crown",), "let's start again from the beginning", (), None, None, None),
     (("give me a sword", "make it look like anime"), "wipe everything", (), None, None, None),
     # what it cannot draw
-    ((), "give me a pet dog", (), None, None, ("a pet dog",)),
+    # Issue 31's object library draws it; before it, free text for the prompt (extras ("a pet dog",)).
+    ((), "give me a pet dog", ("dog",), None, None, ()),
     ((), "take me to a beach with a lighthouse", (), "beach", None, ("a lighthouse",)),
     ((), "give me a crown and a magic carpet", ("crown",), None, None, ("a magic carpet",)),
-    ((), "put me in space with a rocket ship", (), "outer_space", None, ("a rocket ship",)),
+    # Issue 31: drawn; before it, extras ("a rocket ship",).
+    ((), "put me in space with a rocket ship", ("rocket",), "outer_space", None, ()),
     # everyday
     (("give me a sword",), "and a crown as well", ("sword", "crown"), None, None, None),
     ((), "could I get a wizard hat and a magic wand please", ("wizard_hat", "wand"), None, None, None),

@@ -114,11 +114,14 @@ DIALOGUES: list[Case] = [
     (("give me a crown", "put me in the jungle"), "wipe it all", (), None, None, None),
     (("give me wings",), "okay start over", (), None, None, None),
     # --- what the catalog cannot draw: kept as free text, the rest still done ---
-    ((), "take me somewhere tropical with palm trees", (), "beach", None, ("palm trees",)),
-    ((), "give me a dragon", (), None, None, ("a dragon",)),
-    ((), "give me a sword and a dragon", ("sword",), None, None, ("a dragon",)),
-    ((), "put me under the sea with a pirate ship", (), "underwater", None, ("a pirate ship",)),
-    ((), "I want a unicorn", (), None, None, ("a unicorn",)),
+    # Issue 31's object library draws the next five; before it they went to the prompt as free text
+    # (extras ("palm trees",), ("a dragon",), ("a dragon",), ("a pirate ship",), ("a unicorn",)),
+    # which was right then.
+    ((), "take me somewhere tropical with palm trees", ("palm_tree",), "beach", None, ()),
+    ((), "give me a dragon", ("dragon",), None, None, ()),
+    ((), "give me a sword and a dragon", ("sword", "dragon"), None, None, ()),
+    ((), "put me under the sea with a pirate ship", ("ship",), "underwater", None, ()),
+    ((), "I want a unicorn", ("unicorn",), None, None, ()),
     ((), "take me to ancient rome", (), None, None, ("in ancient rome",)),
     # --- everyday dialogue ---
     (("give me a sword", "make it blue"), "and a shield too", ("blue sword", "shield"), None, None, None),
