@@ -2,7 +2,9 @@
 
     mirror snapshot --scene scene.json out.png
     mirror snapshot --theme ice_palace --prop sword:blue --prop crown --style comic out.png
+    mirror snapshot --prop t_rex --prop jack_o_lantern@head --prop balloon:purple@around out.png
     mirror snapshot --gallery docs/gallery            # every theme, some props, the 8 filter styles
+    mirror snapshot --gallery docs/gallery --only objects   # the object library's pictures alone
 
 The photo (default: the astronaut) is fitted into a 640×480 camera frame, MediaPipe finds the
 pose and matte, and the composite renderer draws one frame (props placed exactly, no smoothing).
@@ -41,6 +43,15 @@ GALLERY_PROP_SHOTS = [
     ("masquerade", ["mask", "necklace"]),
     ("knight", ["helmet", "cape:red", "sword"]),
 ]
+# The object library on the body (world/objects.py): "kind[:colour][@anchor]", as --prop takes them.
+GALLERY_OBJECT_SHOTS = [
+    ("dinosaur", ["t_rex", "jack_o_lantern@head"]),
+    ("party", ["balloon@around", "birthday_cake", "party_popper@left_hand"]),
+    ("pets", ["cat", "dog", "duck@head"]),
+    ("music", ["violin", "headphone", "musical_notes"]),
+    ("purple_dinosaur", ["t_rex:purple", "ice_cream", "billed_cap"]),
+    ("outdoors", ["palm_tree", "sunflower", "butterfly@around"]),
+]
 GALLERY_STYLES = ["anime", "comic", "oil_painting", "pencil_sketch", "pixel_art", "watercolor", "neon", "film_noir"]
 
 
@@ -54,6 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prop", action="append", default=[], help="prop id[:colour], repeatable (adds to the scene)")
     parser.add_argument("--width", type=int, default=0, help="resize the PNG to this width (0 = 640)")
     parser.add_argument("--gallery", type=Path, help="write the README gallery into this folder")
+    parser.add_argument("--only", choices=("objects",), help="with --gallery: only the object library's pictures")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     photo = _load_photo(args.photo)
     snapshot = Snapshotter(catalog, photo)
     if args.gallery:
-        written = write_gallery(snapshot, catalog, args.gallery, width=args.width or 320)
+        written = write_gallery(snapshot, catalog, args.gallery, width=args.width or 320, only=args.only)
         for path in written:
             print(path)
         return 0
@@ -89,14 +101,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _prop(catalog, spec: str):
+    """A prop from "kind[:colour][@anchor]": a hand-made prop or a library object."""
     from world import Prop
+    from world.catalog import ANCHORS
 
+    spec, _, anchor = spec.partition("@")
     kind, _, color = spec.partition(":")
-    if kind not in catalog.props:
-        raise SystemExit(f"unknown prop {kind!r}: choose from {', '.join(sorted(catalog.props))}")
+    entry = catalog.prop(kind)
+    if entry is None:
+        raise SystemExit(f"unknown prop {kind!r}: choose from {', '.join(sorted(catalog.props))} "
+                         f"or one of the {len(catalog.objects)} library objects (world/catalog/objects.json)")
     if color and catalog.color_rgb(color) is None:
         raise SystemExit(f"unknown colour {color!r}: choose from {', '.join(sorted(catalog.colors))}")
-    return Prop(kind=kind, anchor=catalog.props[kind].anchor, color=color or None)
+    if anchor and anchor not in ANCHORS:
+        raise SystemExit(f"unknown anchor {anchor!r}: choose from {', '.join(ANCHORS)}")
+    return Prop(kind=kind, anchor=anchor or entry.anchor, color=color or None)
 
 
 def _load_photo(path: Path | None) -> np.ndarray:
@@ -185,7 +204,7 @@ def save_png(image: np.ndarray, path: Path, width: int = 0) -> None:
     picture.save(path, optimize=True)
 
 
-def write_gallery(snapshot: Snapshotter, catalog, folder: Path, width: int = 320) -> list[Path]:
+def write_gallery(snapshot: Snapshotter, catalog, folder: Path, width: int = 320, only: str | None = None) -> list[Path]:
     from world import Scene
 
     written: list[Path] = []
@@ -195,6 +214,13 @@ def write_gallery(snapshot: Snapshotter, catalog, folder: Path, width: int = 320
         save_png(snapshot.render(Scene.empty().edit(**changes), neural=neural), path, width)
         written.append(path)
 
+    for name, specs in GALLERY_OBJECT_SHOTS:
+        shot(f"objects_{name}", props=tuple(_prop(catalog, s) for s in specs))
+    if snapshot.neural:
+        shot("objects_neural_van_gogh", style="van_gogh",
+             props=tuple(_prop(catalog, s) for s in ("t_rex:purple", "balloon:blue@around", "pizza")))
+    if only == "objects":
+        return written
     shot("camera")
     for theme in catalog.themes:
         props = [p for p in GALLERY_PROPS.get(theme, []) if p in catalog.props]

@@ -96,6 +96,10 @@ class CompositeRenderer(StageBase):
         t_person_style = time.perf_counter()
         timings["style"] = t_person_style - t_backdrop
 
+        # Where props are, for a later stage that repaints (props keep their colours under a style).
+        coverage = None
+        if placements and planes is not None and self.provided & {NEURAL_STYLE, PROMPT_STYLE}:
+            coverage = planes[PROPS_ALPHA] = np.zeros((h, w), np.uint8)
         matte = pose.matte if pose is not None else None
         if matte is not None and matte.shape != (h, w):
             matte = None
@@ -104,21 +108,20 @@ class CompositeRenderer(StageBase):
                 background = self._buffer(image)
                 np.copyto(background, image)
             for p in behind:
-                self._draw(background, p)
+                self._draw(background, p, coverage)
             alpha, inverse = self._cutout.update(matte, now)
             out = cv2.blendLinear(person, background, alpha, inverse)
+            if coverage is not None and behind:
+                _behind_the_person(coverage, inverse)
         else:
             # No cut-out possible or needed: the backdrop alone when there is no matte to cut with
             # would hide the person, so the camera frame stays.
             out = person.copy() if person is image else person
             for p in behind:
-                self._draw(out, p)
+                self._draw(out, p, coverage)
         t_person = time.perf_counter()
         timings["person"] = t_person - t_person_style
 
-        coverage = None
-        if front and planes is not None and self.provided & {NEURAL_STYLE, PROMPT_STYLE}:
-            coverage = planes[PROPS_ALPHA] = np.zeros((h, w), np.uint8)
         for p in front:
             self._draw(out, p, coverage)
         t_props = time.perf_counter()
@@ -183,7 +186,7 @@ class CompositeRenderer(StageBase):
 
     def _draw(self, canvas: np.ndarray, p: Placement, coverage: np.ndarray | None = None) -> None:
         sprite, art = self._sprites.get(p.asset, p.color_rgb, p.height_px)
-        draw_sprite(canvas, sprite, art, p.x, p.y, p.angle_deg, p.height_px, p.opacity, coverage)
+        draw_sprite(canvas, sprite, art, p.x, p.y, p.angle_deg, p.height_px, p.opacity, coverage, p.pivot)
 
     def _filter_for(self, scene: "Scene") -> str | None:
         style_id = scene.style
@@ -206,3 +209,12 @@ class CompositeRenderer(StageBase):
         if self._bg is None or self._bg.shape != like.shape:
             self._bg = np.empty_like(like)
         return self._bg
+
+
+def _behind_the_person(coverage: np.ndarray, background_weight: np.ndarray) -> None:
+    """Props drawn behind the person keep their colours only where they show: their coverage
+    times the cut-out's background weight (1 − person alpha), in the props' bounding box."""
+    x, y, w, h = cv2.boundingRect(coverage)
+    if w and h:
+        box = coverage[y:y + h, x:x + w]
+        box[:] = cv2.multiply(box, background_weight[y:y + h, x:x + w], dtype=cv2.CV_8U)
