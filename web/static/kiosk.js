@@ -8,9 +8,9 @@
 (() => {
   if (new URLSearchParams(location.search).get("kiosk") !== "1") return;
 
-  const EXAMPLES = ["give me a sword", "put me in Game of Thrones", "make it look like anime",
-                    "take me to outer space", "give me a crown", "make it blue", "give me wings",
-                    "put me underwater", "start recording"];
+  const EXAMPLES = ["give me a sword", "give me a dinosaur", "put me in Game of Thrones", "make it look like anime",
+                    "put a cat on my head", "take me to outer space", "give me a rubber duck", "make it blue",
+                    "give me balloons all around me", "put me underwater", "start recording"];
   const EXAMPLE_EVERY_MS = 2500;
   const HINT_MS = 8000;  // the hint stays until the first command, or this long
   const MISSED_MS = 2500;
