@@ -198,4 +198,8 @@ class SceneController:
                 self.scene = result.scene
                 self._metrics.scene_edits.inc()
         log.info("session %s: %r → %s", self.session, text, result.explain)
-        self.send(messages.event("scene", source=source, **result.to_event()))
+        event = result.to_event()
+        if heard is not None and heard.speech_end_at is not None:
+            # End of speech → the edited scene leaves for the page: the delay a person feels.
+            event["timings"] = {"speech_end_to_edit_ms": round((time.monotonic() - heard.speech_end_at) * 1000, 1)}
+        self.send(messages.event("scene", source=source, **event))

@@ -21,6 +21,7 @@ COMMANDS = {
     "weights": ("tools.commands.weights", "fetch the diffusion stage's weights (needs internet)"),
     "kiosk": ("tools.commands.kiosk", "run the mirror unattended: server + full-screen browser, restarted if they die"),
     "status": ("tools.commands.status", "how a running mirror is doing: sessions, fps, stage health, last errors"),
+    "check": ("tools.commands.check", "check gpu: the GPU path proved in one command (kernels, benches, a live server)"),
 }
 BENCHES = {
     "pipeline": ("tools.bench.pipeline", "frame pipeline fps and latency vs passthrough"),
@@ -28,9 +29,10 @@ BENCHES = {
     "speech": ("tools.bench.speech", "end-of-speech to text latency"),
     "composite": ("tools.bench.composite", "composite (+ neural) renderer speed"),
     "neural": ("tools.bench.neural", "neural repaint: per-step timings, flicker, whole frame; --gallery writes the preset pictures"),
+    "voice": ("tools.bench.voice", "spoken commands in a real browser, N times each: hit rate and end of speech → edit"),
     "latency": ("tools.bench.latency", "glass-to-glass latency over WebRTC on loopback"),
     "load": ("tools.bench.load", "N people at once up to the cap: fps and glass-to-glass per session, the next refused"),
-    "diffusion": ("mirror.render.diffusion.bench", "one-step diffusion: ours vs diffusers' pipeline, per-step table"),
+    "diffusion": ("mirror.render.diffusion.bench", "one-step diffusion for 1, 2, 4 people at once: ours vs diffusers' pipeline"),
     "kernels": ("gpu_kernels.bench", "fused frame-path kernels vs torch eager and torch.compile"),
 }
 

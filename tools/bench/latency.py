@@ -305,13 +305,14 @@ class _Relay(MediaStreamTrack):
 class ServerProcess:
     """`mirror serve` on a free loopback port, configured through MIRROR_* like in production."""
 
-    def __init__(self, stages: str, marker_completion: bool, log_path: str) -> None:
+    def __init__(self, stages: str, marker_completion: bool, log_path: str, env: dict[str, str] | None = None) -> None:
+        """env: MIRROR_* settings over these defaults (speech off)."""
         self.port = _free_port()
-        env = dict(os.environ)
+        env = {**os.environ, "MIRROR_SPEECH": "false", **(env or {})}
         env.update({
             "MIRROR_PORT": str(self.port), "MIRROR_HOST": LOOPBACK, "MIRROR_STAGES": stages,
             "MIRROR_RTP_MARKER_COMPLETION": "true" if marker_completion else "false",
-            "MIRROR_ICE_ADDRESSES": LOOPBACK, "MIRROR_SPEECH": "false",
+            "MIRROR_ICE_ADDRESSES": LOOPBACK,
         })
         self._log = open(log_path, "w")
         self.process = subprocess.Popen([sys.executable, "-m", "tools.cli", "serve"], env=env,

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat * len(PHRASES)):
             phrase = PHRASES[i % len(PHRASES)]
-            speech = _speak(phrase, Path(tmp) / f"{i}.wav", VOICES[i % len(VOICES)], SPEEDS[i % len(SPEEDS)])
+            speech = speak(phrase, Path(tmp) / f"{i}.wav", VOICES[i % len(VOICES)], SPEEDS[i % len(SPEEDS)])
             noise = rng.normal(0, np.sqrt(np.mean(speech ** 2) / 100), len(speech)).astype(np.float32)
             audio16k = np.concatenate([np.zeros(8000, np.float32), speech + noise, np.zeros(16000, np.float32)])
             lengths.append(len(speech) / 16_000)
@@ -273,7 +273,7 @@ def _frames_while_transcribing(transcriber, settings: Settings, seconds: float =
         Scene.empty(), "put me in game of thrones, give me a sword and a crown, make it look like van gogh").scene
     frames = [f.image for f in clip_frames(90, settings.width, settings.height)]
     with tempfile.TemporaryDirectory() as tmp:
-        speech = _speak("give me a sword and make it bigger and blue", Path(tmp) / "s.wav", VOICES[0], SPEEDS[0])
+        speech = speak("give me a sword and make it bigger and blue", Path(tmp) / "s.wav", VOICES[0], SPEEDS[0])
     rows, runs = [], 0
     for talking in (False, True):
         stop = threading.Event()
@@ -335,7 +335,7 @@ def _aiortc_frames(audio16k: np.ndarray):
         yield frame
 
 
-def _speak(text: str, path: Path, voice: str, speed: int) -> np.ndarray:
+def speak(text: str, path: Path, voice: str, speed: int) -> np.ndarray:
     """espeak-ng speech as 16 kHz mono float32."""
     from speech.audio import decode_file
 

@@ -1,0 +1,167 @@
+"""`mirror bench voice`: spoken commands through the whole path, in a real browser, N times each.
+
+Each phrase is spoken by espeak-ng into headless Chromium's fake microphone, `--repeat` times with a
+pause after each, to a real `mirror serve` on loopback: browser mic → Opus → WebRTC → 16 kHz → VAD
+→ whisper → recogniser → world → the scene event on the page. Before every utterance the scene is
+set back (typed: "start over", then the commands that make the scene it is said in), so each hearing of a phrase is judged
+against the same scene and the same expected result. The table gives each phrase's hit rate and
+its end of speech → scene edit latency (measured on the server, sent with the scene event).
+
+What a voice command must say in the browser end-to-end test is chosen from here: only phrases
+heard right every time on this path (tests/test_e2e_voice.py). What whisper hears is a figure
+here, never an assertion.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tools.bench.report import percentile_ms, print_table
+
+SAMPLE_RATE = 16_000
+CONNECT_S = 8.0  # leading silence: page load, WebRTC set-up and the typed sword fit in it
+# What is said → (the scene it is said in, typed first; the scene after it: props as "colour
+# kind", theme, style). The scenes are those of the browser test's script (tests/test_e2e_voice.py),
+# so each phrase is measured where the test says it.
+SWORD = ("give me a sword",)
+PHRASES: dict[str, tuple[tuple[str, ...], tuple[list[str], str | None, str | None]]] = {
+    "paint me like Rembrandt": (SWORD, (["sword"], None, "oil_painting")),
+    "make it look like an oil painting": (SWORD, (["sword"], None, "oil_painting")),
+    "make it look like a pencil sketch": (SWORD, (["sword"], None, "pencil_sketch")),
+    "undo": ((*SWORD, "paint me like rembrandt"), (["sword"], None, None)),
+    "undo that": ((*SWORD, "paint me like rembrandt"), (["sword"], None, None)),
+    "undo the last change": ((*SWORD, "paint me like rembrandt"), (["sword"], None, None)),
+    "go back": ((*SWORD, "paint me like rembrandt"), (["sword"], None, None)),
+    "no, not a sword, a crown": (SWORD, (["crown"], None, None)),
+    "not a sword, a crown": (SWORD, (["crown"], None, None)),
+    "make it blue": (("give me a crown",), (["blue crown"], None, None)),
+    "make it red": (("give me a crown",), (["red crown"], None, None)),
+    "take me to Elsa's castle": (("give me a blue crown",), (["blue crown"], "ice_palace", None)),
+    "put me in game of thrones": (("give me a blue crown",), (["blue crown"], "game_of_thrones", None)),
+    "take me to the beach": (("give me a blue crown",), (["blue crown"], "beach", None)),
+}
+
+# Every scene event that came from the microphone, kept by the page as it arrives.
+RECORD_SCENES = """
+window.voiceScenes = [];
+window.typedScenes = 0;
+window.addEventListener("mirror-event", (e) => {
+  if (e.detail.type !== "scene") return;
+  if (e.detail.source === "voice") window.voiceScenes.push(e.detail);
+  if (e.detail.source === "typed") window.typedScenes += 1;
+});
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("phrases", nargs="*", help=f"what to say (default: the {len(PHRASES)} known phrases)")
+    parser.add_argument("--repeat", type=int, default=20, help="times each phrase is said")
+    parser.add_argument("--wpm", type=int, default=130, help="espeak-ng's speed, words a minute")
+    parser.add_argument("--voice", default="en-us", help="espeak-ng's voice")
+    parser.add_argument("--gap", type=float, default=2.5, help="seconds of silence after each utterance")
+    parser.add_argument("--embeddings", action="store_true", help="match unlisted words by meaning too (MiniLM)")
+
+
+@dataclass
+class Tally:
+    phrase: str
+    heard: list[str] = field(default_factory=list)  # what whisper heard, each time
+    right: int = 0
+    latencies: list[float] = field(default_factory=list)  # end of speech → edit, seconds
+
+
+def described(scene: dict) -> tuple[list[str], str | None, str | None]:
+    props = [" ".join(w for w in (p["color"], p["kind"]) if w) for p in scene["props"]]
+    return props, scene["theme"], scene["style"]
+
+
+def run(args: argparse.Namespace) -> int:
+    from tools.bench.latency import ServerProcess
+    from tools.bench.speech import speak
+    from tools.fake_media import write_wav, write_y4m
+    from tools.testclip import clip_frames
+
+    phrases = args.phrases or list(PHRASES)
+    unknown = [p for p in phrases if p not in PHRASES]
+    if unknown:
+        raise SystemExit(f"no expected scene for {unknown}: add them to PHRASES in {__file__}")
+    work = Path(tempfile.mkdtemp(prefix="mirror-bench-voice-"))
+    camera = write_y4m(work / "camera.y4m", (f.image for f in clip_frames(60)))
+    env = {"MIRROR_SPEECH": "true", "MIRROR_EMBEDDINGS": "true" if args.embeddings else "false"}
+    server = ServerProcess("composite", True, str(work / "server.log"), env=env)
+    tallies = []
+    try:
+        asyncio.run(server.ready())
+        for phrase in phrases:
+            said = speak(phrase, work / "phrase.wav", args.voice, args.wpm)
+            gap = np.zeros(int(args.gap * SAMPLE_RATE), np.float32)
+            audio = np.concatenate([np.zeros(int(CONNECT_S * SAMPLE_RATE), np.float32),
+                                    *[np.concatenate([said, gap]) for _ in range(args.repeat)],
+                                    np.zeros(60 * SAMPLE_RATE, np.float32)])
+            microphone = write_wav(work / "microphone.wav", audio, SAMPLE_RATE)
+            tally = _listen(server.url, camera, microphone, phrase, args.repeat,
+                            timeout_s=CONNECT_S + args.repeat * (len(said) / SAMPLE_RATE + args.gap) + 30)
+            tallies.append(tally)
+            print(f"{phrase!r}: {tally.right}/{args.repeat}; heard {sorted(set(tally.heard))}", flush=True)
+    finally:
+        server.stop()
+    rows = [(t.phrase, f"{t.right}/{args.repeat}", f"{100 * t.right / args.repeat:.0f} %",
+             percentile_ms(t.latencies, 50), percentile_ms(t.latencies, 95),
+             "; ".join(sorted({h for h in t.heard if h.lower().strip('.!? ') != t.phrase.lower().strip('.!? ')}))[:70])
+            for t in tallies]
+    print_table(f"{args.voice} at {args.wpm} wpm through headless Chromium (Opus) → mirror serve on loopback, "
+                f"embeddings {'on' if args.embeddings else 'off'}", ["phrase", "right", "rate", "edit p50 ms", "edit p95 ms", "also heard"], rows)
+    return 0
+
+
+def _listen(url: str, camera: Path, microphone: Path, phrase: str, repeat: int, timeout_s: float) -> Tally:
+    """One browser session saying `phrase` `repeat` times; the scene is set back after each."""
+    from playwright.sync_api import sync_playwright
+
+    from tools.chromium import QUIET, chromium_path, fake_media_switches
+
+    setup, expected = PHRASES[phrase]
+    reset = ("start over", *setup)
+    tally = Tally(phrase)
+    args = ["--use-fake-ui-for-media-stream", *fake_media_switches(camera, microphone),
+            "--allow-loopback-in-peer-connection", *QUIET]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=args)
+        try:
+            page = browser.new_context().new_page()
+            page.add_init_script(RECORD_SCENES)
+            page.goto(url + "/")
+            page.wait_for_function("window.mirrorStats.connected && window.mirrorStats.events.includes('hello')",
+                                   timeout=30_000)
+            _type(page, reset)
+            deadline = time.monotonic() + timeout_s
+            seen = 0
+            while seen < repeat and time.monotonic() < deadline:
+                events = page.evaluate(f"window.voiceScenes.slice({seen})")
+                for event in events:
+                    tally.heard.append(event.get("heard", event["utterance"]))
+                    tally.right += described(event["scene"]) == expected
+                    if (ms := event.get("timings", {}).get("speech_end_to_edit_ms")) is not None:
+                        tally.latencies.append(ms / 1000)
+                seen += len(events)
+                if events:
+                    _type(page, reset)
+                time.sleep(0.05)
+        finally:
+            browser.close()
+    return tally
+
+
+def _type(page, commands: tuple[str, ...]) -> None:
+    """Type `commands` and wait until the page has the scene event of each."""
+    before = page.evaluate("window.typedScenes")
+    for command in commands:
+        page.fill("#command", command)
+        page.press("#command", "Enter")
+    page.wait_for_function(f"window.typedScenes >= {before + len(commands)}", timeout=10_000)
