@@ -7,6 +7,8 @@ Rows, all measured in this run on the same frames:
   full, pose every N     pose (+ matte) every N-th frame, the stages every frame (what a session does)
 The scene: a theme, two props and a style. The stage list comes from settings `stages` (default
 here: composite), so another stage (neural) is benchmarked by adding it: --stages composite,neural.
+`--objects` swaps the props for six library objects (issue 31): one at each kind of place (a hand,
+the head, a shoulder, beside the person, behind them, and copies all around), one recoloured.
 """
 from __future__ import annotations
 
@@ -24,20 +26,31 @@ from tools.testclip import clip_frames
 
 log = logging.getLogger(__name__)
 
+# Six library objects at six kinds of place, one recoloured: what `--objects` draws.
+SIX_OBJECTS = ("pizza", "jack_o_lantern@head", "cat@beside", "t_rex:purple", "palm_tree@behind", "balloon@around")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--style", default="anime", help="style id (any catalog style); 'none' for no style")
     parser.add_argument("--theme", default="game_of_thrones", help="theme id; 'none' for the camera background")
-    parser.add_argument("--props", default="sword,crown", help="comma-separated prop ids")
+    parser.add_argument("--props", default="sword,crown",
+                        help="comma-separated prop ids (library objects too), each kind[:colour][@anchor]")
+    parser.add_argument("--objects", action="store_true",
+                        help=f"six library objects instead of --props: {','.join(SIX_OBJECTS)}")
     parser.add_argument("--frames", type=int, default=150, help="frames per row")
     parser.add_argument("--stages", default=None, help="render stages, comma-separated (default: composite)")
     parser.add_argument("--pose-every", default="1,2", help="comma-separated pose_every values for the full rows")
 
 
 def build_scene(catalog, theme: str | None, style: str | None, props: list[str]):
+    """props: "kind[:colour][@anchor]", hand-made props or library objects."""
     from world import Prop, Scene
 
-    entries = [Prop(kind=p, anchor=catalog.props[p].anchor, color=None) for p in props]
+    entries = []
+    for spec in props:
+        spec, _, anchor = spec.partition("@")
+        kind, _, color = spec.partition(":")
+        entries.append(Prop(kind=kind, anchor=anchor or catalog.prop(kind).anchor, color=color or None))
     return Scene.empty().edit(theme=theme, style=style, props=tuple(entries))
 
 
@@ -53,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.load({"stages": tuple(s for s in stages_arg.split(",") if s)})
     scene = build_scene(catalog, None if args.theme in none else args.theme,
                         None if args.style in none else args.style,
-                        [p for p in args.props.split(",") if p])
+                        list(SIX_OBJECTS) if args.objects else [p for p in args.props.split(",") if p])
     w, h = settings.width, settings.height
     frames = [f.image for f in clip_frames(args.frames, w, h)]
     stamps = [i / 30.0 for i in range(len(frames))]
@@ -94,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
         for stage in built.stages:
             stage.close()
 
-    print(f"scene: theme={scene.theme} style={scene.style} props={[p.kind for p in scene.props]}")
+    print(f"scene: theme={scene.theme} style={scene.style} "
+          f"props={[' '.join(w for w in (p.color, p.kind) if w) + '@' + p.anchor for p in scene.props]}")
     print_table(f"composite bench, {w}x{h}, {len(frames)} frames per row (astronaut clip)",
                 ["row", "fps", "p50 ms", "p95 ms", "p50 − passthrough ms", "fps vs pose+matte only"],
                 [[r[0], float(r[1]), float(r[2]), float(r[3]), float(r[2] - base["p50"]), ratio(r[1], pose_fps)]
