@@ -45,12 +45,12 @@ GALLERY_PROP_SHOTS = [
 ]
 # The object library on the body (world/objects.py): "kind[:colour][@anchor]", as --prop takes them.
 GALLERY_OBJECT_SHOTS = [
-    ("dinosaur", ["t_rex", "jack_o_lantern@head"]),
-    ("party", ["balloon@around", "birthday_cake", "party_popper@left_hand"]),
-    ("pets", ["cat", "dog", "duck@head"]),
-    ("music", ["violin", "headphone", "musical_notes"]),
-    ("purple_dinosaur", ["t_rex:purple", "ice_cream", "billed_cap"]),
-    ("outdoors", ["palm_tree", "sunflower", "butterfly@around"]),
+    ("dinosaur", ["t_rex", "pizza", "balloon@around"]),
+    ("purple_dinosaur", ["t_rex:purple", "ice_cream"]),
+    ("pets", ["cat", "dog"]),
+    ("outdoors", ["palm_tree@behind", "sunflower", "butterfly@around"]),
+    ("party", ["balloon:red@around", "birthday_cake", "party_popper@left_hand"]),
+    ("music", ["violin", "musical_notes"]),
 ]
 GALLERY_STYLES = ["anime", "comic", "oil_painting", "pencil_sketch", "pixel_art", "watercolor", "neon", "film_noir"]
 
