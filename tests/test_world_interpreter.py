@@ -294,7 +294,8 @@ NOT_DRAWN = [
     # Palm trees, dragons, rockets and ships are the object library's now (tests/test_world_objects.py).
     ("give me a magic carpet", ("a magic carpet",), [("a magic carpet", "wizard hat, crystal ball, sparkles")]),
     ("give me a time machine", ("a time machine",), [("a time machine", "alarm clock, timer clock")]),
-    ("take me to the beach with a lifeguard tower", ("a lifeguard tower",), [("a lifeguard tower", None)]),
+    # the beach is shown, so it is not offered
+    ("take me to the beach with a lifeguard tower", ("a lifeguard tower",), [("a lifeguard tower", "Tokyo tower")]),
     ("put me in space with an asteroid", ("an asteroid",), [("an asteroid", "comet, ringed planet, crescent moon")]),
     ("give me a crown and a time machine", ("a time machine",), [("a time machine", "alarm clock, timer clock")]),
 ]

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from world import corrections, edits
-from world.catalog import ANCHORS, Catalog, PropEntry
+from world.catalog import ANCHORS, Catalog
 from world.objects import meaning_phrases, meaning_vectors
 from world.phrases import COMMON_WORDS, SIZE_WORDS, Mention, Phrases, normalise, phrase_in
 from world.scene import Scene
@@ -80,8 +80,8 @@ LIBRARY_THRESHOLD = 0.62
 NEAREST_THRESHOLD = 0.45
 SUGGESTIONS = 3  # things offered for one it cannot draw
 # A library object offered: a little nearer than a catalog entry must be, as there are 800 of them
-# to be near by chance ("a feeling of joy" is 0.47 from a joystick, 0.52 from a red heart).
-SUGGEST_THRESHOLD = 0.5
+# to be near by chance ("a feeling of joy" is 0.49 from a red heart, 0.47 from a joystick).
+SUGGEST_THRESHOLD = 0.48
 _ALL_OF_THEM = re.compile(r"\b(both|them|all of them|them all|all the props|every one)\b")
 _NEGATION = re.compile(r"\b(don t|do not|dont|never|no thanks|not)\b")
 _FILLER = re.compile(r"\b(a|an|the|some|please|my|me|of|with|pair|like|look|style|it|now|also|can|you|and)\b")
