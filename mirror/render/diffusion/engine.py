@@ -286,6 +286,10 @@ class DiffusionEngine:
     def _warm_up(self, graphs: bool) -> None:
         """Before the first person: every kernel the per-person path launches, once per working
         shape (cuDNN's algorithm search for the priming encode, Triton's compiles), then the graphs."""
+        if self.cuda:
+            # The weights were moved and the buffers zeroed on the default stream; the engine's
+            # stream must not start before that work is done.
+            self._stream.wait_stream(torch.cuda.current_stream(self.device))
         for w, h in self.config.working_shapes():
             seat = Seat(self, self.config.seed)  # not seated: nobody waits on it
             frame_w = self.config.frame_width
@@ -356,7 +360,7 @@ class Seat:
         self.shape: tuple[int, int] | None = None  # (w, h) working size
         self._scale = np.ones(3, np.float32)  # keypoints: frame pixels → working pixels (confidence kept)
         self._frame_host: Tensor | None = None  # (H, W, 3) uint8, pinned on CUDA
-        self._keypoints_host = torch.zeros((NUM_KEYPOINTS, 3), dtype=torch.float32, pin_memory=engine.cuda)
+        self._keypoints_host: Tensor | None = None  # (18, 3) float32, pinned on CUDA
         self._host_out: list[Tensor] = []  # two (H, W, 3) uint8, used in turn
         self._turn = 0
         # The engine's thread: device tensors.
@@ -420,6 +424,8 @@ class Seat:
         self.shape = self._engine.config.shape_for(w, h)
         self._scale = np.array([self.shape[0] / w, self.shape[1] / h, 1.0], np.float32)
         self._frame_host = torch.zeros((h, w, 3), dtype=torch.uint8, pin_memory=pinned)
+        if self._keypoints_host is None:  # here, not in __init__: opening a seat touches no CUDA API
+            self._keypoints_host = torch.zeros((NUM_KEYPOINTS, 3), dtype=torch.float32, pin_memory=pinned)
         self._host_out = [torch.zeros((h, w, 3), dtype=torch.uint8, pin_memory=pinned) for _ in range(2)]
 
     # ---- the engine's thread -----------------------------------------------------------------------
