@@ -13,7 +13,8 @@ pytest.importorskip("diffusers")
 
 BLOCKED = ("aiortc", "mediapipe", "av", "cv2", "starlette", "onnxruntime")
 
-SCRIPT = textwrap.dedent("""
+# Makes the media stack look uninstalled in a fresh interpreter: what a bare GPU box has.
+BLOCKER = textwrap.dedent("""
     import importlib.abc, importlib.machinery, runpy, sys
 
     BLOCKED = {blocked!r}
@@ -34,6 +35,8 @@ SCRIPT = textwrap.dedent("""
             return None
 
     sys.meta_path.insert(0, NotInstalled())
+""")
+SCRIPT = BLOCKER + textwrap.dedent("""
     import gpu_kernels.frame_io, gpu_kernels.latent_step, gpu_kernels.pose_map
     import mirror.render.diffusion
     from mirror.render.diffusion import bench, engine, models, prompt, stage, step
