@@ -21,6 +21,8 @@ CATALOG_DIR = Path(__file__).parent / "catalog"
 ANCHORS = ("right_hand", "left_hand", "head", "face", "neck", "back", "shoulders", "waist", "feet", "beside",
            "next_to", "behind", "around")
 LAYERS = ("front", "behind")
+# Library things people ask a mirror for first, as they say them: the ones whisper's prompt may name.
+PROMPT_OBJECTS = ("dinosaur", "cat", "pizza", "ice cream", "balloon", "pumpkin", "dog", "trophy")
 
 
 class CatalogError(ValueError):
@@ -144,7 +146,7 @@ class Catalog:
             return None
         return self.colors.get(self.color_synonyms.get(name, name))
 
-    def speech_prompt(self) -> str:
+    def speech_prompt(self, objects: int = 0) -> str:
         """Example commands built from the catalog, given to whisper as its prompt.
 
         Whisper continues the style of its prompt: command sentences naming the catalog's things
@@ -153,8 +155,9 @@ class Catalog:
         prompt, so the props are capped; every theme and style is named, and a correction is
         phrased as people say it (on the spoken tuning set, tools/bench/speech_tuning.py, this
         understood 28 of 36 commands where the props/themes/styles/colours-only prompt got 26).
+        `objects`: how many of PROMPT_OBJECTS (library things) to name after the props.
         """
-        props = ", a ".join(e.name for e in list(self.props.values())[:12])
+        props = ", a ".join([e.name for e in list(self.props.values())[:12]] + list(PROMPT_OBJECTS[:objects]))
         themes = ", ".join(e.name for e in self.themes.values())
         styles = ", ".join(e.name for e in self.styles.values())
         return (f"Give me a {props}. Put me in {themes}. Make it look like {styles}. Make it red, blue, green, gold. "

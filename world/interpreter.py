@@ -515,9 +515,13 @@ class Interpreter:
                 return Mention(group, entry, 0, len(clause.split()))
         if groups != ("prop",):
             return None
-        # No hand-made prop means it: the library object nearest in meaning, if near enough.
+        # No hand-made prop means it: the library object nearest in meaning, if near enough. Not
+        # for a word or two of three letters ("to top it" is no circus's big top): whisper's
+        # mishearings leave such scraps, and the model finds some thing near any of them.
         said, entry, score = self._library_nearest(phrase)
-        return Mention("prop", entry, 0, len(clause.split()), said) if score >= LIBRARY_THRESHOLD else None
+        if score < LIBRARY_THRESHOLD or len(re.sub(r"^(a|an|the|some) ", "", phrase).replace(" ", "")) < 4:
+            return None
+        return Mention("prop", entry, 0, len(clause.split()), said)
 
     def library_match(self, clause: str) -> tuple[str, float]:
         """The library object nearest in meaning to what a (normalised) clause asks for, and the

@@ -22,10 +22,13 @@ interpreter; the event says what was heard and what was understood.
 
 Tuned on tools/bench/speech_tuning.py's spoken set, never on the held-out one.
 
-The object library's ~1,200 names (world/objects.py) are sound-alike candidates after a "give me"
-like the hand-made props, and explain the words of a reading, but they do not count as known when
-looking for misheard words: they are everyday words ("water", "door"), and whisper hears a name it
-does not know as just such words ("take me to the water door" is Mordor).
+The object library's ~1,200 names (world/objects.py) explain the words of a reading, but do not
+count as known when looking for misheard words: they are everyday words ("water", "door"), and
+whisper hears a name it does not know as just such words ("take me to the water door" is Mordor).
+Where a thing may be named they are sound-alike candidates only when long and very near
+(LIBRARY_SIMILARITY): whisper spells everyday things right when it hears them, and on spoken
+library commands the looser match turned its mishearings into other things ("a nod" → a knot,
+"a rubber nut" → a euro banknote) more often than it recovered one.
 """
 from __future__ import annotations
 
@@ -82,6 +85,8 @@ UNKNOWN_PENALTY = 0.3  # per word of a reading that is in no command and no cata
 MIN_SIMILARITY = 0.72  # below this a sound-alike is a guess, not a hearing
 MIN_SIMILARITY_SHORT = 0.85  # for phrases of three sounds or fewer
 SAME_SOUND = 0.95  # real words taken for a short command must sound the same
+LIBRARY_SIMILARITY = 0.85  # a library name taken for what was heard ("dinosore" → dinosaur)...
+LIBRARY_SOUNDS = 5  # ...of at least this many sound classes ("knot", "moon", "melon" are too short)
 
 
 @dataclass(frozen=True)
@@ -118,17 +123,16 @@ class Recogniser:
         # Known: words of commands and of the hand-made catalog; explained: also the library's names.
         self._known = _FUNCTION_WORDS | interpreter.vocabulary(library=False)
         self._explained = self._known | interpreter.vocabulary()
-        # Library objects by their names and synonyms, without plurals (whisper spells those).
-        singular = {normalise(p) for e in catalog.objects.values() for p in objects.singular(e)}
         self._groups: dict[str, tuple[list[str], Sounds]] = {}
         for group in ("prop", "theme", "style", "color"):
             # Digits have no sound here ("8 bit" would sound like "bit"): such phrases are left out.
             phrases = [p for p, (g, i) in table.items() if g == group and not re.search(r"\d", p)
-                       and (i not in catalog.objects or p in singular)]
-            # Whisper runs a little word into the name after it ("to mordor" → "tomorrow").
-            articles = {"theme": ("to", "the"), "prop": ("a", "the")}.get(group, ())
-            phrases += [f"{article} {p}" for p in phrases for article in articles]
-            self._groups[group] = (phrases, Sounds(phrases))
+                       and i not in catalog.objects]
+            self._groups[group] = _with_articles(group, phrases)
+        # Library objects by their long names and synonyms, without plurals (whisper spells those).
+        long_names = sorted({normalise(p) for e in catalog.objects.values() for p in objects.singular(e)
+                             if len(spell(p)) >= LIBRARY_SOUNDS and not re.search(r"\d", p)})
+        self._library = _with_articles("prop", long_names)
         self._short = Sounds(list(SHORT_COMMANDS) + list(interpreter.catalog.colors))
 
     def understand(self, scene: Scene, alternatives: Sequence[tuple[str, float]],
@@ -272,10 +276,30 @@ class Recogniser:
         spelling, first = spell(heard), heard.split()[0]
         best, best_key = None, (0.0, False)
         for group in groups:
-            phrases, sounds = self._groups[group]
-            similarity = sounds.similarities(spelling)
-            for index in np.flatnonzero(similarity >= similarity.max() - 1e-6):
-                key = (float(similarity[index]), phrases[index].split()[0] == first)
-                if key > best_key:
-                    best, best_key = phrases[index], key
+            best, best_key = _nearest_of(self._groups[group], spelling, first, best, best_key)
+        if "prop" in groups:
+            # A library name only where it is nearer than any catalog phrase, and very near.
+            thing, key = _nearest_of(self._library, spelling, first, None, (0.0, False))
+            if thing is not None and key[0] >= LIBRARY_SIMILARITY and key > best_key:
+                best, best_key = thing, key
         return best, best_key[0]
+
+
+def _with_articles(group: str, phrases: list[str]) -> tuple[list[str], Sounds]:
+    """The phrases and each with the little word whisper runs into a name ("to mordor" → "tomorrow")."""
+    articles = {"theme": ("to", "the"), "prop": ("a", "the")}.get(group, ())
+    phrases = phrases + [f"{article} {p}" for p in phrases for article in articles]
+    return phrases, Sounds(phrases)
+
+
+def _nearest_of(group: tuple[list[str], Sounds], spelling: str, first: str, best: str | None,
+                best_key: tuple[float, bool]) -> tuple[str | None, tuple[float, bool]]:
+    """The better of (best, best_key) and the nearest phrase of `group`: nearest first, then the one
+    that starts with the word heard first."""
+    phrases, sounds = group
+    similarity = sounds.similarities(spelling)
+    for index in np.flatnonzero(similarity >= similarity.max() - 1e-6):
+        key = (float(similarity[index]), phrases[index].split()[0] == first)
+        if key > best_key:
+            best, best_key = phrases[index], key
+    return best, best_key
