@@ -346,9 +346,10 @@ def live(report: Report, device, quick: bool, wanted: bool, people: list[int]) -
     import asyncio
 
     cuda = device.type == "cuda"
+    # The clients' cameras are 640x480: the server need capture the 4:3 working shape only.
     env = {"MIRROR_DIFFUSION_MODEL": "random" if cuda else "tiny", "MIRROR_DIFFUSION_DEVICE": device.type,
-           "MIRROR_DIFFUSION_SIZE": "512" if cuda else "128", "MIRROR_MAX_SESSIONS": str(max(people)),
-           "MIRROR_OFFER_BURST": str(max(20, 4 * max(people)))}
+           "MIRROR_DIFFUSION_SIZE": "512" if cuda else "128", "MIRROR_DIFFUSION_ASPECTS": "4:3",
+           "MIRROR_MAX_SESSIONS": str(max(people)), "MIRROR_OFFER_BURST": str(max(20, 4 * max(people)))}
     report.section("live", env=env)
     steps, log_text = asyncio.run(_live_steps(env, people))
     loads = len(re.findall(r"diffusion engine ready in", log_text))
