@@ -53,7 +53,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WARMUP_STEPS = 3  # before a capture: cuDNN picks its algorithms, Triton compiles, lazy inits run
-SEAT_TIMEOUT_S = 10.0  # a person's thread gives up on a step this late (their stage fails and is reopened)
+# A person's thread gives up on a step this late (their stage fails and is reopened). Only a dead
+# engine thread gets here (a failing step answers everyone in it at once); generous, because the
+# real model on a CPU (--diffusion-device cpu) takes seconds a step, and more for several people.
+SEAT_TIMEOUT_S = 60.0
 
 # One CUDA graph capture at a time in the process. In "thread_local" mode a capture forbids unsafe
 # calls (cudaMalloc, a sync) only on its own thread, so pose, the codecs and anything else on the
@@ -173,6 +176,9 @@ class DiffusionEngine:
         with self._cond:
             if seat in self._seats:
                 self._seats.remove(seat)
+            if seat._pending:  # closed while its frame waited for a step: its thread must not wait on
+                seat._pending = False
+                seat._fail(EngineClosed("this seat was closed"))
 
     def _work(self) -> None:
         while True:
