@@ -30,7 +30,7 @@ LIBRARY_FORMAT = 1
 # Drawn height, in shoulder widths, of a thing put where its category does not put it: a dinosaur
 # on the head is hat-sized, a cup behind the person is a backdrop.
 SIZE_AT = {"right_hand": 0.7, "left_hand": 0.7, "head": 0.8, "face": 0.55, "neck": 0.5, "shoulders": 1.4,
-           "waist": 1.0, "feet": 0.7, "back": 1.6, "beside": 0.7, "next_to": 1.9, "behind": 2.8, "around": 0.6}
+           "waist": 1.0, "feet": 0.7, "back": 1.6, "beside": 0.7, "next_to": 1.5, "behind": 2.8, "around": 0.6}
 # Anchors whose art is drawn behind the person.
 BEHIND = ("behind", "around", "back")
 # Plurals English does not make with an "s".
