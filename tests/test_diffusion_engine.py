@@ -301,3 +301,36 @@ def test_closing_the_engine_releases_a_person_waiting_for_a_step(tiny_models):
     assert not thread.is_alive() and not closer.is_alive()
     with pytest.raises(EngineClosed):
         engine.seat()
+
+
+def test_a_person_who_leaves_while_their_frame_waits_is_answered_at_once(engine):
+    """Their stage closes while its thread waits for a step that has not started: the thread is
+    released (EngineClosed), not left waiting for a step that will never include it."""
+    busy, release = threading.Event(), threading.Event()
+    step_group = engine._step_group
+
+    def held(shape, group, profile=False):
+        busy.set()
+        release.wait(10)
+        step_group(shape, group, profile)
+
+    engine._step_group = held
+    first, leaving = engine.seat(), engine.seat()
+    threading.Thread(target=lambda: first(frames(1, 0)[0], None, "a castle"), daemon=True).start()
+    assert busy.wait(10)  # the engine is stepping the first person
+    errors = []
+
+    def person():
+        try:
+            leaving(frames(1, 1)[0], None, "a castle")
+        except EngineClosed as exc:
+            errors.append(exc)
+
+    waiting = threading.Thread(target=person)
+    waiting.start()
+    while not leaving._pending:
+        threading.Event().wait(0.01)
+    leaving.close()
+    waiting.join(5)
+    release.set()
+    assert not waiting.is_alive() and len(errors) == 1
