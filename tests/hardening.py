@@ -28,7 +28,7 @@ import psutil
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from tools import processes
 from tests.live_server import metric  # noqa: F401 (re-exported: the hardening tests read /metrics with it)
 

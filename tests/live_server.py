@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from web.app import create_app
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from mirror.clips.store import ClipStore
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from tests.live_server import LiveServer, free_port
 from tests.mirror_client import MirrorClient
 

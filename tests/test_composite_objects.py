@@ -14,7 +14,7 @@ from mirror.render.composite.props import SpriteCache, load_art, rasterize
 from mirror.render.composite.tint import FAMILY_HUE, main_hue, tint
 from mirror.render.neural import NeuralRepaint
 from mirror.render.stage import NEURAL_STYLE, PROPS_ALPHA
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from pose import Landmark
 from pose.estimator import PoseEstimator
 from tools.testclip import clip_frames

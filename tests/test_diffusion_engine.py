@@ -17,7 +17,7 @@ from mirror.render.diffusion.config import DiffusionConfig  # noqa: E402
 from mirror.render.diffusion.engine import DiffusionEngine, EngineClosed  # noqa: E402
 from mirror.render.diffusion.step import pose_sizes  # noqa: E402
 from mirror.render.registry import StagePlan  # noqa: E402
-from mirror.settings import Settings  # noqa: E402
+from mirror.server.settings import Settings  # noqa: E402
 from world import Catalog, Scene  # noqa: E402
 
 W, H = 160, 120

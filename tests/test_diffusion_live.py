@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from tests.browser import chromium_page
 from tools.fake_media import write_wav, write_y4m
 from tests.live_server import LiveServer

@@ -12,7 +12,7 @@ from mirror.render.diffusion import DiffusionConfig, DiffusionStage, DiffusionWe
 from mirror.render.diffusion import models as model_zoo  # noqa: E402
 from mirror.render.diffusion.engine import DiffusionEngine  # noqa: E402
 from mirror.render.stage import SharedStages, StageContext  # noqa: E402
-from mirror.settings import Settings  # noqa: E402
+from mirror.server.settings import Settings  # noqa: E402
 from pose import Landmark, Pose  # noqa: E402
 from world import Catalog, Scene  # noqa: E402
 

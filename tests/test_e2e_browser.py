@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from tools.testclip import WALL_RGB
 from tests.browser import chromium_page
 from tests.live_server import LiveServer, metric

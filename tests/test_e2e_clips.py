@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from tests.browser import chromium_page
 from tests.live_server import LiveServer
 

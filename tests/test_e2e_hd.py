@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from tests.browser import chromium_page
 from tools.fake_media import write_y4m
 from tests.live_server import LiveServer, metric

@@ -10,8 +10,8 @@ import httpx
 import numpy as np
 import pytest
 
-from mirror.presence import PRESENT_AFTER_S
-from mirror.settings import Settings
+from mirror.session.presence import PRESENT_AFTER_S
+from mirror.server.settings import Settings
 from tests.browser import chromium_page
 from tools.fake_media import write_y4m
 from tests.live_server import LiveServer

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from tests.browser import chromium_page
 from tools.fake_media import write_wav
 from tests.live_server import LiveServer

@@ -15,7 +15,7 @@ from aiortc.jitterbuffer import JitterFrame
 
 from mirror.rtc import encoder as encoder_module
 from mirror.rtc.encoder import FAST_VP8_OPTIONS, bitrate_for, configure_low_latency_encoding, time_encoding
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 
 CODECS = {
     "VP8": RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96),

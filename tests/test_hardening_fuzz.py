@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mirror import messages
-from mirror.sdp_check import SdpRejected, check_offer_sdp
+from mirror.server.sdp_check import SdpRejected, check_offer_sdp
 from world import Catalog, Interpreter, Scene
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

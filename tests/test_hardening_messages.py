@@ -84,16 +84,16 @@ async def test_a_flood_of_commands_neither_stalls_the_video_nor_floods_the_log(s
 
 
 async def test_offers_the_mirror_cannot_use_build_nothing(server, monkeypatch):
-    import mirror.session
+    import mirror.session.session
 
     built = []
 
-    class CountingPeerConnection(mirror.session.RTCPeerConnection):
+    class CountingPeerConnection(mirror.session.session.RTCPeerConnection):
         def __init__(self, *args, **kwargs):
             built.append(1)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(mirror.session, "RTCPeerConnection", CountingPeerConnection)
+    monkeypatch.setattr(mirror.session.session, "RTCPeerConnection", CountingPeerConnection)
     pc, _ = await make_offer()
     sdp = pc.localDescription.sdp
     await pc.close()

@@ -11,13 +11,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from mirror.admission import Admission, QueueFull, Reservation, Ticket
-from mirror.lifetime import CLOSE_GRACE_S, Deadlines, Reaper, SessionClock
-from mirror.log_limit import RepeatLimit
-from mirror.metrics import Metrics
-from mirror.rate_limit import KeyedBuckets, TokenBucket
-from mirror.scene_control import SceneController
-from mirror.sdp_check import check_offer_sdp
+from mirror.server.admission import Admission, QueueFull, Reservation, Ticket
+from mirror.server.lifetime import CLOSE_GRACE_S, Deadlines, Reaper, SessionClock
+from mirror.server.log_limit import RepeatLimit
+from mirror.server.metrics import Metrics
+from mirror.server.rate_limit import KeyedBuckets, TokenBucket
+from mirror.session.scene_control import SceneController
+from mirror.server.sdp_check import check_offer_sdp
 
 
 class Clock:

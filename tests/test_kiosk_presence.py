@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mirror.metrics import Metrics
-from mirror.presence import ABSENT, PRESENT, PRESENT_AFTER_S, RESET, KioskPresence, Presence
-from mirror.settings import Settings
+from mirror.server.metrics import Metrics
+from mirror.session.presence import ABSENT, PRESENT, PRESENT_AFTER_S, RESET, KioskPresence, Presence
+from mirror.server.settings import Settings
 from pose import Pose
 
 FPS = 30

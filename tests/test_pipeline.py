@@ -6,7 +6,7 @@ from typing import ClassVar
 import av
 import numpy as np
 
-from mirror.pipeline import FramePipeline
+from mirror.frames.pipeline import FramePipeline
 from mirror.render.stage import StageBase
 
 

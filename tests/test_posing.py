@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from mirror.posing import InlinePose, PoseThread
+from mirror.frames.posing import InlinePose, PoseThread
 from tests.clips import clip_frames
 from pose import Pose
 from pose.estimator import PoseEstimator

@@ -11,7 +11,7 @@ import pytest
 from mirror.render.composite import CompositeRenderer
 from mirror.render.neural import NeuralRepaint
 from mirror.render.stage import NEURAL_STYLE, PROPS_ALPHA
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from pose.estimator import PoseEstimator
 from tools.testclip import clip_frames
 from world import Catalog, Prop, Scene

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from prometheus_client import generate_latest
 
-from mirror.metrics import Metrics
-from mirror.pipeline import FramePipeline
-from mirror.quality import AdaptiveQuality, fit, ladder
+from mirror.server.metrics import Metrics
+from mirror.frames.pipeline import FramePipeline
+from mirror.frames.quality import AdaptiveQuality, fit, ladder
 from mirror.render.stage import StageBase
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from world import Scene
 
 HD, QHD, VGA = (1280, 720), (960, 540), (640, 480)

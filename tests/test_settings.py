@@ -1,6 +1,6 @@
 import pytest
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 
 
 def test_defaults_run_the_best_stages_the_machine_can_on_loopback_http():

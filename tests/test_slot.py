@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from mirror.slot import LatestSlot, SlotClosed
+from mirror.frames.slot import LatestSlot, SlotClosed
 
 
 def test_writing_twice_keeps_only_the_newest_and_counts_one_drop():

@@ -9,7 +9,7 @@ import pytest
 from mirror.render import registry
 from mirror.render.registry import STAGES, StagePlan, check, register
 from mirror.render.stage import Availability, Needs, RenderStage, StageBase, StageContext
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from world import Catalog, Scene
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 from starlette.testclient import TestClient
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from web.app import create_app
 
 

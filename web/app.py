@@ -25,14 +25,14 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from mirror import allocator
-from mirror.admission import Admission
-from mirror.lifetime import Deadlines, Reaper
-from mirror.metrics import Metrics
-from mirror.services import Services
-from mirror.session import Session
-from mirror.settings import Settings
-from mirror.worker_pool import start_worker_pool
+from mirror.server import allocator
+from mirror.server.admission import Admission
+from mirror.server.lifetime import Deadlines, Reaper
+from mirror.server.metrics import Metrics
+from mirror.server.services import Services
+from mirror.session.session import Session
+from mirror.server.settings import Settings
+from mirror.server.worker_pool import start_worker_pool
 from web.binding import media_addresses
 from web.clips import clip_routes
 from web.operator import is_operator

@@ -19,7 +19,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 if TYPE_CHECKING:
     import asyncio
 
-    from mirror.settings import Settings
+    from mirror.server.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -19,18 +19,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mirror import messages
-from mirror.admission import Admission, QueueFull, Ticket
-from mirror.log_limit import limit_repeats
-from mirror.rate_limit import KeyedBuckets
-from mirror.sdp_check import SdpRejected, check_offer_sdp
-from mirror.session import Session
+from mirror.server.admission import Admission, QueueFull, Ticket
+from mirror.server.log_limit import limit_repeats
+from mirror.server.rate_limit import KeyedBuckets
+from mirror.server.sdp_check import SdpRejected, check_offer_sdp
+from mirror.session.session import Session
 from web.binding import is_loopback
 from web.body import BodyTooLarge, BodyTooSlow, read_body
 from web.origin import host_allowed, origin_allowed
 
 if TYPE_CHECKING:
-    from mirror.metrics import Metrics
-    from mirror.settings import Settings
+    from mirror.server.metrics import Metrics
+    from mirror.server.settings import Settings
 
 log = limit_repeats(logging.getLogger(__name__))
 

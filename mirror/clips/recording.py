@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     import av
 
     from mirror.clips.store import ClipStore
-    from mirror.metrics import Metrics
-    from mirror.settings import Settings
+    from mirror.server.metrics import Metrics
+    from mirror.server.settings import Settings
 
 log = logging.getLogger(__name__)
 

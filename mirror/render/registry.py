@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from mirror.render.stage import Availability, RenderStage, SharedStages, StageContext
 
 if TYPE_CHECKING:
-    from mirror.settings import Settings
+    from mirror.server.settings import Settings
     from world import Catalog
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 if TYPE_CHECKING:
-    from mirror.settings import Settings
+    from mirror.server.settings import Settings
     from pose import Pose
     from world import Catalog, Scene
 

@@ -49,7 +49,7 @@ import av
 from aiortc.codecs import h264, vpx
 
 if TYPE_CHECKING:
-    from mirror.settings import Settings
+    from mirror.server.settings import Settings
 
 log = logging.getLogger(__name__)
 

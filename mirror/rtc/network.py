@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
-    from mirror.settings import Settings
+    from mirror.server.settings import Settings
 
 
 def configure_webrtc(settings: "Settings", observe_encode: Callable[[float], None] | None = None) -> Callable[[], None]:

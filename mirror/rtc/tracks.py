@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Callable
 
 from aiortc.mediastreams import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, MediaStreamError, MediaStreamTrack
 
-from mirror.slot import SlotClosed
+from mirror.frames.slot import SlotClosed
 
 if TYPE_CHECKING:
-    from mirror.pipeline import Frame, FramePipeline
+    from mirror.frames.pipeline import Frame, FramePipeline
 
 
 class MirrorVideoTrack(MediaStreamTrack):

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from tools.bench.report import percentile_ms, print_table, ratio
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from mirror.render.passthrough import Passthrough
 from mirror.render.registry import open_stages
 from tools.testclip import clip_frames

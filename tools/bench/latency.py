@@ -47,7 +47,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from tools import processes
 from tools.bench.report import percentile_ms, print_table, ratio
 from mirror.rtc.jitter import enable_marker_completion, marker_buffer
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ import httpx
 import psutil
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from tools.bench.latency import (BRIGHT_STEP, LOOPBACK, NEURAL_BRIGHT_STEP, SCENE_COMMAND, Outcome, ServerProcess,
                                  measure)
 from tools.bench.report import percentile_ms, print_table

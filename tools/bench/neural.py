@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mirror.settings import Settings
+    from mirror.server.settings import Settings
     from world import Catalog, Scene
 
     settings = Settings.load()
@@ -163,7 +163,7 @@ def pipeline_rate(stages, scene, frames: list[np.ndarray], pose_factory, pose_ev
                   camera_fps: float = 60.0, pose_thread: bool = False) -> dict:
     """The real FramePipeline (its threads, its slots), fed by a camera at `camera_fps`: output
     fps, and latency from a frame's submission to its output (p50/p95 ms)."""
-    from mirror.pipeline import FramePipeline
+    from mirror.frames.pipeline import FramePipeline
 
     video = [av.VideoFrame.from_ndarray(f, format="rgb24").reformat(format="yuv420p") for f in frames]
     h, w = frames[0].shape[:2]

@@ -18,8 +18,8 @@ import time
 import av
 
 from tools.bench.report import percentile_ms, print_table, ratio
-from mirror.pipeline import FramePipeline
-from mirror.settings import Settings
+from mirror.frames.pipeline import FramePipeline
+from mirror.server.settings import Settings
 from mirror.render.registry import open_stages
 from tools.testclip import clip_frames
 

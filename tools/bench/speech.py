@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from tools.bench.report import percentile_ms, print_table, ratio
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 
 PHRASES = [
     "give me a sword", "put me in game of thrones", "make it blue", "take me to outer space",

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

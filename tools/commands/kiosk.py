@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 from tools import processes
 from tools.chromium import QUIET, chromium_path, fake_media_switches, media_switches
 from tools.commands.status import default_url

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mirror import allocator
+    from mirror.server import allocator
 
     settings = Settings.load({
         "host": args.host, "port": args.port, "stages": args.stages,

@@ -158,7 +158,7 @@ class Snapshotter:
         finally:
             estimator.close()
         from mirror.render.registry import StagePlan
-        from mirror.settings import Settings
+        from mirror.server.settings import Settings
 
         # The same start-up decision the server makes: the neural repaint only where it can run here.
         settings = Settings.load()

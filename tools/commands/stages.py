@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mirror.render.registry import STAGES, StagePlan, check, stage_class
-    from mirror.settings import Settings
+    from mirror.server.settings import Settings
 
     settings = Settings.load({"stages": args.stages, "diffusion_model": args.diffusion_model})
     rows = []

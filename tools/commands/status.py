@@ -12,7 +12,7 @@ import json
 import sys
 import time
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

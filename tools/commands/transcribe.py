@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from mirror.settings import Settings
+from mirror.server.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

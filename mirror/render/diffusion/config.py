@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
-    from mirror.settings import Settings
+    from mirror.server.settings import Settings
 
 TINY = "tiny"  # diffusion_model value: random-weight tiny models built in code, for CPUs and CI
 RANDOM = "random"  # the real architectures (SD-Turbo UNet, TAESD, OpenCLIP ViT-H, a ControlNet), random weights: speed only

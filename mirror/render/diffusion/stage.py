@@ -26,7 +26,7 @@ from pose.openpose import NUM_OPENPOSE_POINTS, openpose_keypoints
 
 if TYPE_CHECKING:
     from mirror.render.diffusion.engine import DiffusionEngine
-    from mirror.settings import Settings
+    from mirror.server.settings import Settings
     from pose import Pose
     from world import Catalog, Scene
 

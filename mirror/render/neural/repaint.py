@@ -32,7 +32,7 @@ from mirror.render.neural.upscale import GuidedUpsampler
 from mirror.render.stage import NEURAL_STYLE, PROPS_ALPHA, Availability, Needs, StageBase, StageContext
 
 if TYPE_CHECKING:
-    from mirror.settings import Settings
+    from mirror.server.settings import Settings
     from pose import Pose
     from world import Catalog, Scene
 

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Callable
 from mirror import messages
 
 if TYPE_CHECKING:
-    from mirror.metrics import Metrics
-    from mirror.scene_control import SceneController
-    from mirror.settings import Settings
+    from mirror.server.metrics import Metrics
+    from mirror.session.scene_control import SceneController
+    from mirror.server.settings import Settings
     from pose import Pose
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mirror.metrics import Metrics
-    from mirror.pipeline import Frame
+    from mirror.server.metrics import Metrics
+    from mirror.frames.pipeline import Frame
 
 
 class SessionStats:

@@ -26,16 +26,16 @@ import av
 import cv2
 import numpy as np
 
-from mirror.posing import InlinePose, PoseSource, PoseThread
-from mirror.quality import AdaptiveQuality
-from mirror.slot import LatestSlot, SlotClosed
+from mirror.frames.posing import InlinePose, PoseSource, PoseThread
+from mirror.frames.quality import AdaptiveQuality
+from mirror.frames.slot import LatestSlot, SlotClosed
 from mirror.render.registry import stage_class
 from mirror.render.stage import RenderStage, StageContext
 from mirror.rtc.yuv import rgb_from_video, video_from_rgb
 
 if TYPE_CHECKING:
-    from mirror.metrics import Metrics
-    from mirror.settings import Settings
+    from mirror.server.metrics import Metrics
+    from mirror.server.settings import Settings
     from pose import Pose
     from world import Catalog, Scene
 

@@ -13,7 +13,7 @@ from mirror.render.registry import StagePlan
 
 if TYPE_CHECKING:
     from mirror.clips.store import ClipStore
-    from mirror.settings import Settings
+    from mirror.server.settings import Settings
     from speech import Transcriber
     from world import Catalog, Interpreter
     from world.recognition import Recogniser

@@ -22,25 +22,26 @@ from typing import TYPE_CHECKING
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from mirror import messages, quality
-from mirror.lifetime import SessionClock
-from mirror.log_limit import limit_repeats
-from mirror.pipeline import Frame, FramePipeline
-from mirror.presence import KioskPresence
-from mirror.rate_limit import TokenBucket
+from mirror import messages
+from mirror.frames import quality
+from mirror.server.lifetime import SessionClock
+from mirror.server.log_limit import limit_repeats
+from mirror.frames.pipeline import Frame, FramePipeline
+from mirror.session.presence import KioskPresence
+from mirror.server.rate_limit import TokenBucket
 from mirror.clips.recording import RecordingControl
 from mirror.rtc.tracks import MirrorVideoTrack
-from mirror.scene_control import SceneController
-from mirror.stats import SessionStats
+from mirror.session.scene_control import SceneController
+from mirror.session.stats import SessionStats
 
 if TYPE_CHECKING:
     from aiortc.mediastreams import MediaStreamTrack
 
-    from mirror.admission import Reservation
-    from mirror.metrics import Metrics
+    from mirror.server.admission import Reservation
+    from mirror.server.metrics import Metrics
     from mirror.rtc.jitter import MarkerJitterBuffer
-    from mirror.services import Services
-    from mirror.settings import Settings
+    from mirror.server.services import Services
+    from mirror.server.settings import Settings
     from world import Scene
 
 log = limit_repeats(logging.getLogger(__name__))

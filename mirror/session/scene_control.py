@@ -20,16 +20,16 @@ import time
 from typing import TYPE_CHECKING, Callable
 
 from mirror import messages
-from mirror.log_limit import limit_repeats
-from mirror.rate_limit import TokenBucket
+from mirror.server.log_limit import limit_repeats
+from mirror.server.rate_limit import TokenBucket
 from world import Scene
 from world.actions import action_for
 
 if TYPE_CHECKING:
     from aiortc import RTCDataChannel
 
-    from mirror.metrics import Metrics
-    from mirror.services import Services
+    from mirror.server.metrics import Metrics
+    from mirror.server.services import Services
     from speech import Utterance
 
 log = limit_repeats(logging.getLogger(__name__))

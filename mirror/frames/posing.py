@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 import cv2
 import numpy as np
 
-from mirror.slot import LatestSlot, SlotClosed
+from mirror.frames.slot import LatestSlot, SlotClosed
 
 if TYPE_CHECKING:
     from pose import Pose

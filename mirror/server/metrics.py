@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from mirror.log_limit import RepeatLimit
+from mirror.server.log_limit import RepeatLimit
 
 # Frame latencies are tens of milliseconds; buckets resolve a few ms around one frame (33 ms).
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.033, 0.04, 0.05, 0.066, 0.1, 0.15, 0.25, 0.5, 1.0)

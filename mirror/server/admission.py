@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
-    from mirror.metrics import Metrics
+    from mirror.server.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Mapping, Protocol
 
-from mirror import allocator
-from mirror.log_limit import limit_repeats
+from mirror.server import allocator
+from mirror.server.log_limit import limit_repeats
 
 if TYPE_CHECKING:
-    from mirror.settings import Settings
+    from mirror.server.settings import Settings
 
 log = limit_repeats(logging.getLogger(__name__))
 

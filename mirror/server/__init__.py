@@ -1,0 +1,1 @@
+"""Once per process: settings, the services every session shares, admission, limits, process-wide set-up."""

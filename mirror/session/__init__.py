@@ -1,0 +1,1 @@
+"""Once per person: the session that composes them, the page channel, commands, presence, stats."""
