@@ -20,19 +20,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 LOOPBACK = ("127.0.0.1",)
 CONNECT_S = 10.0  # leading silence: page load, WebRTC set-up and the typed sword fit in it
 GAP_S = 2.5
-# Spoken at 130 words a minute, as people speak to a kiosk. This test checks the path; `mirror bench
-# speech` measures the hearing across voices. What made it fail before: with tiny.en at 140 wpm "undo"
-# alone was heard "I knew" one run in ten; with base and colours in the short-command prompt, "Blue."
-# five runs in eleven (world/recognition.py, short_prompt).
+# Spoken at 130 words a minute, as people speak to a kiosk. This test checks the path, not the
+# hearing: each phrase is one that whisper base hears right every time on this path, measured by
+# `mirror bench voice` (20 times each, in the scene the test says it in; 2026-12-07, a loaded box):
+# all five 20/20. Phrases that missed there stay out of this test and are figures of the benches:
+# "undo that" 4/20 ("A blue hat."), "not a sword, a crown" 0/20 ("Haga sword…"); the lone "undo"
+# was 40/40 there but read "A blue." in one run of this test in six (issue 30), so the test says
+# "undo the last change" (heard as said, 20/20).
 SPEED_WPM = 130
 
 # (what is said, the scene after it: props as "colour kind", theme, style). A sword is typed first.
 COMMANDS = [
     ("paint me like Rembrandt", ["sword"], None, "oil_painting"),  # a painter's style
-    ("undo", ["sword"], None, None),  # a one-word command
-    # a correction ("a wand" in this voice is heard as "and wild" and recovered by the recogniser
-    # most times, not every time: the e2e checks the path, the bench measures the hearing)
-    ("no, not a sword, a crown", ["crown"], None, None),
+    ("undo the last change", ["sword"], None, None),  # undo
+    ("no, not a sword, a crown", ["crown"], None, None),  # a correction
     ("make it blue", ["blue crown"], None, None),  # a colour
     ("take me to Elsa's castle", ["blue crown"], "ice_palace", None),  # a theme, by a character's name
 ]
