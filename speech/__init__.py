@@ -6,8 +6,9 @@
     listener.close()           # blocks while the last utterance is transcribed: call it off the loop
 
 `on_utterance(Utterance)` (and `on_speech_start()`) run on the Listener's worker thread. With
-`Transcriber(hypotheses=N, short_prompt=...)` an utterance carries whisper's n-best readings and a
-way to decode its audio again (`Utterance.alternatives`, `.redecode`), for world/recognition.py.
+`Transcriber(hypotheses=N, short_prompt=..., reask=...)` an utterance carries whisper's n-best
+readings and, when `reask` chose a prompt for them, its readings under that prompt
+(`Utterance.alternatives`, `.reasked`), for world/recognition.py.
 `transcribe_file(path, transcriber)` runs a file through the same VAD and segmenter.
 """
 from speech.files import transcribe_file

@@ -15,8 +15,11 @@ For the recogniser (world/recognition.py) `hear` returns more than one reading: 
 from a beam (`hypotheses`), plus, for a short utterance, the n-best of a second decode of the same
 encoder output with a prompt of short commands (`short_prompt`): alone, "undo" is heard as "under"
 or "I do" under the long prompt, and as "Undo." under a prompt of one-word commands. The decoder
-is cheap next to the encoder, so the second decode costs ~20-40 ms. `Heard.redecode` decodes the
-same audio once more with a prompt the caller chooses (the recogniser's nearest-sounding names).
+is cheap next to the encoder, so the second decode costs ~20-40 ms. With `reask`, a function given
+at construction (the recogniser's: world/recognition.py), the same encoder output is decoded once
+more when that function reads the first readings and names a prompt (the nearest-sounding catalog
+names for a word nothing explains): `Heard.reasked`. So speech asks whisper again itself, and the
+readings travel one way, to whoever chooses among them.
 """
 from __future__ import annotations
 
@@ -52,7 +55,7 @@ MAX_PROMPT_CHARS = 800
 # short-command decode: one or two words.
 SHORT_UTTERANCE_S = 1.3
 SHORT_HYPOTHESES = 3
-REDECODE_HYPOTHESES = 3
+REASK_HYPOTHESES = 3
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class Heard:
     """What whisper heard in one utterance: its readings, best first (none: not speech)."""
     hypotheses: tuple[Hypothesis, ...]
     ms: float  # time taken
-    redecode: Callable[[str], tuple[Hypothesis, ...]] | None = None  # the same audio, another prompt
+    reasked: tuple[Hypothesis, ...] = ()  # the same audio under the prompt `reask` chose (none: not asked)
 
     @property
     def text(self) -> str:
@@ -78,7 +81,8 @@ class Transcriber:
 
     def __init__(self, model: str | Path | None = None, threads: int = 2, beam_size: int = 1,
                  vocabulary: Sequence[str] = (), *, prompt: str | None = None, hypotheses: int = 1,
-                 short_prompt: str | None = None) -> None:
+                 short_prompt: str | None = None,
+                 reask: Callable[[Sequence[str]], str | None] | None = None) -> None:
         """`model`: "base" (the default), "tiny.en" or a CTranslate2 whisper directory (speech/models.py).
         `vocabulary`: phrases the speaker is likely to say, given to whisper as its prompt.
         Whisper continues the style and words of its prompt, so it hears "wizard hat", not "was it
@@ -87,7 +91,8 @@ class Transcriber:
         no prompt 34 %, and a bare list of names 53 % (whisper then repeats the list). Pass
         sentences, not names. `prompt` gives the whole prompt verbatim instead. `hypotheses`: how
         many readings `hear` returns from a beam at least that wide; `short_prompt`: the prompt
-        of the second decode of short utterances (none without it)."""
+        of the second decode of short utterances (none without it); `reask(readings)`: the
+        prompt to decode the same audio under once more, or None (see the module docstring)."""
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -102,6 +107,7 @@ class Transcriber:
         self.short_prompt = short_prompt
         self._short_tokens = self._tokens(short_prompt) if short_prompt else None
         self._suppress = get_suppressed_tokens(self._tokenizer, [-1])
+        self._reask = reask
         self._lock = threading.Lock()
 
     def _tokens(self, prompt: str) -> list[int]:
@@ -139,14 +145,13 @@ class Transcriber:
             if hypotheses and self._short_tokens is not None and len(audio16k) <= SHORT_UTTERANCE_S * SAMPLE_RATE:
                 hypotheses += self._decode(encoded, self._short_tokens, max_new, SHORT_HYPOTHESES, SHORT_HYPOTHESES)
         hypotheses = _distinct(hypotheses)
-
-        def redecode(prompt: str) -> tuple[Hypothesis, ...]:
+        reasked: list[Hypothesis] = []
+        prompt = self._reask([h.text for h in hypotheses]) if self._reask and hypotheses else None
+        if prompt:
             with self._lock:
-                again = self._decode(encoded, self._tokens(prompt), max_new, REDECODE_HYPOTHESES, REDECODE_HYPOTHESES)
-            return tuple(_distinct(again))
-
-        return Heard(tuple(hypotheses), (time.perf_counter() - started) * 1000,
-                     redecode if hypotheses and self.hypotheses > 1 else None)
+                reasked = _distinct(self._decode(encoded, self._tokens(prompt), max_new, REASK_HYPOTHESES,
+                                                 REASK_HYPOTHESES))
+        return Heard(tuple(hypotheses), (time.perf_counter() - started) * 1000, tuple(reasked))
 
     def _decode(self, encoded, prompt_tokens: list[int], max_new: int, beam_size: int, hypotheses: int, *,
                 judge_speech: bool = False) -> list[Hypothesis]:

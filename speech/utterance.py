@@ -1,8 +1,7 @@
-"""What the speech path hands to the rest of the mirror: plain data (and one way back to whisper)."""
+"""What the speech path hands to the rest of the mirror: plain data."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -23,11 +22,12 @@ class Utterance:
     speech_end_at: float | None
     transcribed_at: float | None  # time.monotonic() when the text was ready (live audio only)
     transcribe_ms: float
-    # Whisper's n-best readings, `text` first (more when the transcriber keeps several), and a way
-    # to decode the same audio again with another prompt: the recogniser (world/recognition.py)
-    # picks among them by what the mirror can do. Not part of the JSON form.
+    # Whisper's n-best readings, `text` first (more when the transcriber keeps several), and its
+    # readings of the same audio under the prompt the recogniser asked for (speech/transcriber.py):
+    # the recogniser (world/recognition.py) picks among them by what the mirror can do. Not part of
+    # the JSON form.
     alternatives: tuple[Hypothesis, ...] = ()
-    redecode: Callable[[str], tuple[Hypothesis, ...]] | None = field(default=None, repr=False, compare=False)
+    reasked: tuple[Hypothesis, ...] = ()
 
     @property
     def latency_ms(self) -> float | None:

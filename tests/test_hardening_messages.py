@@ -84,16 +84,16 @@ async def test_a_flood_of_commands_neither_stalls_the_video_nor_floods_the_log(s
 
 
 async def test_offers_the_mirror_cannot_use_build_nothing(server, monkeypatch):
-    import mirror.session.session
+    import mirror.rtc.peer
 
     built = []
 
-    class CountingPeerConnection(mirror.session.session.RTCPeerConnection):
+    class CountingPeerConnection(mirror.rtc.peer.RTCPeerConnection):
         def __init__(self, *args, **kwargs):
             built.append(1)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(mirror.session.session, "RTCPeerConnection", CountingPeerConnection)
+    monkeypatch.setattr(mirror.rtc.peer, "RTCPeerConnection", CountingPeerConnection)
     pc, _ = await make_offer()
     sdp = pc.localDescription.sdp
     await pc.close()

@@ -7,17 +7,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from types import SimpleNamespace
 
 import pytest
 
+from mirror.events import Outbox, PingReceived
 from mirror.server.admission import Admission, QueueFull, Reservation, Ticket
 from mirror.server.lifetime import CLOSE_GRACE_S, Deadlines, Reaper, SessionClock
 from mirror.server.log_limit import RepeatLimit
 from mirror.server.metrics import Metrics
 from mirror.server.rate_limit import KeyedBuckets, TokenBucket
-from mirror.session.scene_control import SceneController
 from mirror.server.sdp_check import check_offer_sdp
+from mirror.server.settings import Settings
+from mirror.session.page import Greeting, PageChannel
 
 
 class Clock:
@@ -165,12 +166,12 @@ class OpenChannel:
 
 async def test_a_message_handler_that_fails_is_answered_and_counted_never_raised():
     metrics = Metrics()
-    services = SimpleNamespace(plan=SimpleNamespace(notices=[]))
-    control = SceneController("s1", services, metrics, spawn=lambda coro: coro.close(), hello=dict,
-                              stats=lambda: 1 / 0)  # a bug in the pong's stats
+    outbox = Outbox(asyncio.get_running_loop())
+    page = PageChannel(Greeting("s1", [], False, {}), Settings.load(environ={}), outbox, metrics)
+    outbox.subscribe(PingReceived, lambda event: 1 / 0)  # a bug in the part that answers pings
     channel = OpenChannel()
-    control.attach(channel)
-    control.on_message('{"v": 1, "type": "ping", "t": 1.0}')  # must not raise into aiortc
+    page.attach(channel)
+    page.on_message('{"v": 1, "type": "ping", "t": 1.0}')  # must not raise into aiortc
     assert channel.sent[-1]["type"] == "error"
     assert metrics.message_errors._value.get() == 1  # noqa: SLF001
 

@@ -2,12 +2,16 @@
 person came or went, and when their scene is forgotten."""
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
 
+from mirror.events import FrameSent, Outbox, PresenceChanged
+from mirror.frames.pipeline import Frame
 from mirror.server.metrics import Metrics
-from mirror.session.presence import ABSENT, PRESENT, PRESENT_AFTER_S, RESET, KioskPresence, Presence
 from mirror.server.settings import Settings
+from mirror.session.presence import ABSENT, PRESENT, PRESENT_AFTER_S, RESET, KioskPresence, Presence
 from pose import Pose
 
 FPS = 30
@@ -78,23 +82,24 @@ def test_nobody_seen_since_start_resets_nothing():
     assert not presence.present
 
 
-def test_a_frame_without_a_pose_says_nothing_about_who_is_there():
+async def test_a_frame_without_a_pose_says_nothing_about_who_is_there():
     """The first frames and a frame whose size just changed have no pose: not the same as nobody."""
-
-    class Control:
-        session = "test"
-        sent: list[str] = []
-        send = sent.append
-
-        async def reset(self):
-            pass
-
+    outbox = Outbox(asyncio.get_running_loop())
+    told: list[PresenceChanged] = []
+    outbox.subscribe(PresenceChanged, told.append)
     someone = Pose(np.ones((33, 3), np.float32), None, 640, 480)
     nobody = Pose.empty(640, 480)
-    kiosk = KioskPresence(Settings(kiosk_absent_s=3, kiosk_reset_s=2), Control(), Metrics(), spawn=lambda coro: None)
-    for i in range(60):  # two seconds of a person, but every tenth frame comes without a pose
-        kiosk.frame(None if i % 10 == 5 else someone, i / FPS)
-    assert kiosk.state == PRESENT and kiosk.presence.arrived_at == 0
-    kiosk.frame(nobody, 2.0)
-    assert kiosk.presence.seen_since is None and kiosk.state == PRESENT  # gone only after kiosk_absent_s
-    assert [m for m in Control.sent if '"presence"' in m] == ['{"v":1,"type":"presence","state":"present"}']
+    kiosk = KioskPresence("test", Settings(kiosk_absent_s=3, kiosk_reset_s=2), outbox, Metrics())
+
+    def sent(pose, at):
+        outbox.publish(FrameSent(Frame(seq=0, received_at=at, pose=pose, timings={"sent_at": at})))
+
+    try:
+        for i in range(60):  # two seconds of a person, but every tenth frame comes without a pose
+            sent(None if i % 10 == 5 else someone, i / FPS)
+        assert kiosk.state == PRESENT and kiosk.presence.arrived_at == 0
+        sent(nobody, 2.0)
+        assert kiosk.presence.seen_since is None and kiosk.state == PRESENT  # gone only after kiosk_absent_s
+        assert told == [PresenceChanged("present")]
+    finally:
+        kiosk.close()

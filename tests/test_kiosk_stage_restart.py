@@ -13,6 +13,7 @@ import pytest
 
 from mirror.server.metrics import Metrics
 from mirror.frames.pipeline import RESTART_AFTER_FAILURES, FramePipeline
+from mirror.frames.slot import Snapshot
 from mirror.render import registry
 from mirror.render.stage import StageBase, StageContext
 from mirror.server.settings import Settings
@@ -75,7 +76,7 @@ def pipeline_with_a_crashing_stage(metrics: Metrics | None = None) -> FramePipel
     BROKEN.set()
     stages = [Invert(), Crashing.open(StageContext(Settings(), None))]
     BROKEN.clear()  # what the restart opens works
-    return FramePipeline(stages, lambda: None, size=(64, 64), pose_factory=None, metrics=metrics,
+    return FramePipeline(stages, Snapshot(None), size=(64, 64), pose_factory=None, metrics=metrics,
                          settings=Settings(), catalog=object())
 
 
@@ -136,7 +137,7 @@ def test_a_stage_that_cannot_be_opened_again_stays_out_and_is_retried():
 
 def test_without_settings_to_reopen_it_a_failing_stage_is_only_skipped():
     BROKEN.set()
-    pipeline = FramePipeline([Invert(), Crashing()], lambda: None, size=(64, 64), pose_factory=None)
+    pipeline = FramePipeline([Invert(), Crashing()], Snapshot(None), size=(64, 64), pose_factory=None)
     try:
         frames = [shown(pipeline, 10) for _ in range(RESTART_AFTER_FAILURES + 2)]
     finally:

@@ -7,6 +7,7 @@ import av
 import numpy as np
 
 from mirror.frames.pipeline import FramePipeline
+from mirror.frames.slot import Snapshot
 from mirror.render.stage import StageBase
 
 
@@ -54,7 +55,7 @@ def drain(pipeline, results, stop):
 
 def test_overload_drops_frames_and_latency_stays_flat():
     stage_time = 0.02
-    pipeline = FramePipeline([SlowStage(stage_time)], lambda: None, size=(64, 64), pose_factory=None)
+    pipeline = FramePipeline([SlowStage(stage_time)], Snapshot(None), size=(64, 64), pose_factory=None)
     results, stop = [], threading.Event()
     reader = threading.Thread(target=drain, args=(pipeline, results, stop))
     reader.start()
@@ -79,7 +80,7 @@ def test_overload_drops_frames_and_latency_stays_flat():
 
 
 def test_a_stage_that_fails_skips_only_that_frame():
-    pipeline = FramePipeline([FailingStage(0)], lambda: None, size=(64, 64), pose_factory=None)
+    pipeline = FramePipeline([FailingStage(0)], Snapshot(None), size=(64, 64), pose_factory=None)
     try:
         pipeline.submit(video_frame(1))  # odd pixel value: the stage raises
         failed = pipeline.output.take(timeout=5)
@@ -93,7 +94,7 @@ def test_a_stage_that_fails_skips_only_that_frame():
 
 
 def test_output_is_yuv_ready_for_the_encoder_and_resized_to_the_mirror_size():
-    pipeline = FramePipeline([SlowStage(0)], lambda: None, size=(32, 48), pose_factory=None)
+    pipeline = FramePipeline([SlowStage(0)], Snapshot(None), size=(32, 48), pose_factory=None)
     try:
         pipeline.submit(video_frame(10))
         frame = pipeline.output.take(timeout=5)
@@ -106,7 +107,7 @@ def test_output_is_yuv_ready_for_the_encoder_and_resized_to_the_mirror_size():
 
 def test_an_own_thread_stage_runs_in_its_own_worker():
     threaded = ThreadedStage(0)
-    pipeline = FramePipeline([SlowStage(0), threaded], lambda: None, size=(64, 64), pose_factory=None)
+    pipeline = FramePipeline([SlowStage(0), threaded], Snapshot(None), size=(64, 64), pose_factory=None)
     try:
         pipeline.submit(video_frame())
         assert pipeline.output.take(timeout=5) is not None
@@ -139,7 +140,7 @@ class GatedStage(SlowStage):
 
 def test_every_step_and_every_wait_in_a_slot_is_timed_on_the_frame():
     gated = GatedStage()
-    pipeline = FramePipeline([SlowStage(0.01), gated], lambda: None, size=(64, 64), pose_factory=None)
+    pipeline = FramePipeline([SlowStage(0.01), gated], Snapshot(None), size=(64, 64), pose_factory=None)
     try:
         pipeline.submit(video_frame())
         assert gated.entered.wait(5)  # the first frame is inside the gated stage

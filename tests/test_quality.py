@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 from prometheus_client import generate_latest
 
+from mirror.events import Quality
 from mirror.server.metrics import Metrics
 from mirror.frames.pipeline import FramePipeline
+from mirror.frames.slot import Snapshot
 from mirror.frames.quality import AdaptiveQuality, fit, ladder
 from mirror.render.stage import StageBase
 from mirror.server.settings import Settings
@@ -62,7 +64,7 @@ def run_frames(quality, clock, busy_s, seconds):
 
 def test_over_budget_steps_down_and_room_steps_back_up():
     clock, steps = Clock(), []
-    quality = AdaptiveQuality([HD, QHD, VGA], budget_s=1 / 30, clock=clock, on_change=lambda box, d: steps.append(d))
+    quality = AdaptiveQuality([HD, QHD, VGA], budget_s=1 / 30, clock=clock, publish=lambda e: steps.append(e.direction))
     run_frames(quality, clock, 0.020, 5)
     assert quality.level == 0 and steps == []  # 20 ms a frame: HD holds
     run_frames(quality, clock, 0.045, 1.5)
@@ -95,16 +97,11 @@ class PixelCost(StageBase):
         return out
 
 
-def test_a_loaded_machine_steps_the_size_down_and_back_up_on_metrics():
-    metrics = Metrics()
-
-    def on_change(box, direction):
-        metrics.quality_steps.labels(direction).inc()
-        metrics.output_height.set(box[1])
-
+def test_a_loaded_machine_steps_the_size_down_and_back_up_and_says_so():
+    steps: list[Quality] = []  # what the page and /metrics are told (mirror/session/stats.py)
     stage = PixelCost()
-    quality = AdaptiveQuality([TOP, MIDDLE, LOW], budget_s=1 / 30, on_change=on_change)
-    pipeline = FramePipeline([stage], Scene.empty, quality=quality, pose_factory=None)
+    quality = AdaptiveQuality([TOP, MIDDLE, LOW], budget_s=1 / 30, publish=steps.append)
+    pipeline = FramePipeline([stage], Snapshot(Scene.empty()), quality=quality, pose_factory=None)
     camera = av.VideoFrame.from_ndarray(np.full((360, 640, 3), 90, np.uint8), format="rgb24").reformat(format="yuv420p")
     sizes: list[tuple[int, int]] = []
     stop = threading.Event()
@@ -138,9 +135,8 @@ def test_a_loaded_machine_steps_the_size_down_and_back_up_on_metrics():
         pipeline.close()
     assert stepped_down in (MIDDLE, LOW)
     assert sizes[-1] == TOP
-    assert metrics.quality_steps.labels("down")._value.get() >= 1
-    assert metrics.quality_steps.labels("up")._value.get() >= 1
-    assert metrics.output_height._value.get() == TOP[1]
+    assert [s.direction for s in steps].count("down") >= 1 and [s.direction for s in steps].count("up") >= 1
+    assert steps[-1] == Quality(box=list(TOP), direction="up")
 
 
 def test_a_mirror_down_to_a_few_frames_a_second_still_steps_down():
@@ -157,7 +153,7 @@ def test_every_size_the_mirror_renders_at_is_on_metrics_with_what_changed_it():
 
     metrics = Metrics()
     quality = AdaptiveQuality([HD, QHD, VGA], budget_s=1 / 30, adaptive=False)
-    pipeline = FramePipeline([Passthrough()], Scene.empty, quality=quality, pose_factory=None, metrics=metrics,
+    pipeline = FramePipeline([Passthrough()], Snapshot(Scene.empty()), quality=quality, pose_factory=None, metrics=metrics,
                              session="s1")
 
     def render(camera):

@@ -39,11 +39,11 @@ def test_close_wakes_a_waiting_reader():
 async def test_async_reader_is_woken_by_a_thread_writer():
     slot = LatestSlot("s")
     threading.Timer(0.05, slot.put, args=("frame",)).start()
-    assert await asyncio.wait_for(slot.take_async(), 5) == "frame"
+    assert await asyncio.wait_for(slot.take_async(asyncio.get_running_loop()), 5) == "frame"
 
 
 async def test_async_reader_sees_close():
     slot = LatestSlot("s")
     asyncio.get_running_loop().call_later(0.05, slot.close)
     with pytest.raises(SlotClosed):
-        await asyncio.wait_for(slot.take_async(), 5)
+        await asyncio.wait_for(slot.take_async(asyncio.get_running_loop()), 5)

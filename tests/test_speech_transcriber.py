@@ -103,10 +103,22 @@ def test_a_short_command_is_decoded_again_under_a_prompt_of_short_commands(voice
     assert command in [h.text.lower().strip(".,!? ") for h in readings.hypotheses]
 
 
-def test_redecode_reads_the_same_audio_under_another_prompt(voices):
-    readings = heard(voices, "give me a helmet")
-    again = readings.redecode("Give me a helmet. Give me a hat. Give me a halo.")
-    assert again and "helmet" in again[0].text.lower()
+def test_whisper_is_asked_again_under_the_prompt_reask_chooses_and_only_then(voices):
+    from speech import Transcriber
+
+    asked = []
+
+    def reask(readings):
+        asked.append(readings)
+        return "Give me a helmet. Give me a hat. Give me a halo." if len(asked) == 1 else None
+
+    base = load_transcriber(n_best=True)
+    transcriber = Transcriber(threads=2, prompt=base.prompt, hypotheses=base.hypotheses, reask=reask)
+    audio = np.concatenate([silence(0.3), voices("give me a helmet"), silence(0.3)])
+    first = transcriber.hear(audio)
+    assert asked[0] == [h.text for h in first.hypotheses]  # it chose from whisper's first readings
+    assert first.reasked and "helmet" in first.reasked[0].text.lower()
+    assert transcriber.hear(audio).reasked == ()  # no prompt chosen: no second decode
 
 
 def test_noise_is_not_heard_as_readings_either():

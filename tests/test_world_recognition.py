@@ -84,21 +84,21 @@ def test_the_event_says_what_was_heard_and_what_was_understood(recogniser):
     assert event["scene"]["theme"] == "desert"
 
 
-def test_whisper_is_asked_again_with_the_nearest_sounding_names_when_nothing_makes_sense(recogniser):
-    asked = []
-
-    def redecode(prompt):
-        asked.append(prompt)
-        return [("Paint me like Caravaggio.", -0.4)]
-
+def test_whisper_is_asked_again_with_the_nearest_sounding_names_of_an_unknown_word(recogniser):
     # "carry wah joe" is nearest to Caravaggio, but not near enough to be taken for it unasked
-    result = recogniser.understand(Scene.empty(), [("Paint me like carry wah joe.", -0.95)], redecode)
-    assert asked and "Paint me like caravaggio." in asked[0]
+    prompt = recogniser.reask_prompt(["Paint me like carry wah joe."])
+    assert prompt and "Paint me like caravaggio." in prompt
+    assert recogniser.reask_prompt(["Give me a sword."]) is None  # nothing unknown: nothing to ask
+
+
+def test_the_second_hearing_is_taken_when_nothing_the_first_heard_makes_sense(recogniser):
+    result = recogniser.understand(Scene.empty(), [("Paint me like carry wah joe.", -0.95)],
+                                   [("Paint me like Caravaggio.", -0.4)])
     assert result.scene.style == "oil_painting"
 
 
-def test_whisper_is_not_asked_again_when_a_reading_makes_sense(recogniser):
-    result = recogniser.understand(Scene.empty(), [("Give me a sword.", -0.2)], lambda prompt: pytest.fail(prompt))
+def test_the_second_hearing_is_not_taken_when_a_first_reading_makes_sense(recogniser):
+    result = recogniser.understand(Scene.empty(), [("Give me a sword.", -0.2)], [("Give me a crown.", -0.1)])
     assert summary(result.scene) == (["sword"], None, None)
 
 

@@ -92,7 +92,7 @@ class OfferEndpoint:
         except SdpRejected as exc:
             return self._refuse("bad_sdp", 400, f"cannot use this SDP offer: {exc}")
 
-        # From here to the Session, no await: the place is reserved in the same step as its check.
+        # From here to the reservation, no await: the place is reserved in the same step as its check.
         try:
             admitted = self.admission.admit(parsed.ticket)
         except QueueFull:
@@ -105,7 +105,8 @@ class OfferEndpoint:
                               f"{admitted.position} in the queue", {"Retry-After": str(admitted.retry_after_s)},
                          ticket=admitted.to_dict())
         try:
-            session = Session(settings, request.app.state.services, self.metrics, admitted)
+            # Its place is held from here: opening its frame path (in a worker thread) may take a while.
+            session = await Session.open(settings, request.app.state.services, self.metrics, admitted)
         except Exception as exc:
             admitted.release()
             self.metrics.offers_rejected.labels("server_error").inc()

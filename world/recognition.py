@@ -16,8 +16,8 @@ that makes most sense:
 Each reading is scored: whisper's log-probability, plus a bonus when it changes the scene with
 what the catalog can draw (a kiosk is spoken to in commands), minus the distance of a sound-alike
 replacement and a little for each word it leaves unexplained. When no reading makes sense and one
-has unknown words where a catalog thing belongs, whisper is asked again (`redecode`) with the
-nearest-sounding catalog phrases as its prompt. The best reading is interpreted by the full
+has unknown words where a catalog thing belongs, whisper's readings under a prompt of the
+nearest-sounding catalog phrases (`reask_prompt`, which speech asks whisper with itself) count too. The best reading is interpreted by the full
 interpreter; the event says what was heard and what was understood.
 
 Tuned on tools/bench/speech_tuning.py's spoken set, never on the held-out one.
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -136,11 +136,12 @@ class Recogniser:
         self._short = Sounds(list(SHORT_COMMANDS) + list(interpreter.catalog.colors))
 
     def understand(self, scene: Scene, alternatives: Sequence[tuple[str, float]],
-                   redecode: Callable[[str], Sequence[tuple[str, float]]] | None = None) -> Interpretation:
-        """`alternatives`: (text, log-probability per token), whisper's best first. `redecode`, when
-        given, decodes the same audio again with another prompt: it is asked when no alternative
-        makes sense but one names something unknown where a catalog thing belongs, with a prompt of
-        the catalog phrases that sound nearest, so that whisper itself judges between them."""
+                   reasked: Sequence[tuple[str, float]] = ()) -> Interpretation:
+        """`alternatives`: (text, log-probability per token), whisper's best first. `reasked`: its
+        readings of the same audio under the prompt `reask_prompt` chose for these alternatives
+        (speech asks whisper again itself: speech/transcriber.py); they count only when no
+        alternative makes sense, so that whisper, told the nearest-sounding catalog phrases, judges
+        between them where the first hearing found nothing the mirror can do."""
         sense: dict[str, float] = {}
 
         def worth(reading: Reading) -> float:
@@ -152,15 +153,20 @@ class Recogniser:
         if not readings:
             return self.interpreter.apply(scene, "")
         best = max(readings, key=worth)
-        if redecode is not None and not sense[best.text]:
-            prompt = self._candidates_prompt([text for text, _ in alternatives])
-            if prompt:
-                again = [r for text, score in redecode(prompt) for r in self._readings(text, score)]
-                best = max([best, *again], key=worth)
+        if reasked and not sense[best.text]:
+            again = [r for text, score in reasked for r in self._readings(text, score)]
+            best = max([best, *again], key=worth)
         result = self.interpreter.apply(scene, best.text)
         result.heard = alternatives[0][0]
         result.replaced = list(best.replaced)
         return result
+
+    def reask_prompt(self, texts: Sequence[str]) -> str | None:
+        """The prompt to decode an utterance under once more, given whisper's readings of it (best
+        first), or None: example sentences of the catalog phrases that sound nearest to the first
+        reading's unknown words where a catalog thing belongs. The speech path calls it on its own
+        thread (a Transcriber's `reask`), before the scene is known."""
+        return self._candidates_prompt(texts)
 
     def _candidates_prompt(self, texts: Sequence[str]) -> str | None:
         """Example sentences for a second decode: the first alternative's words up to its slot,

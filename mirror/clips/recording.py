@@ -3,19 +3,23 @@
     idle ─start→ countdown (3-2-1 on the page, the mirror stays live) ─→ recording ─stop / max length→
     saving (the recorder finalises the MP4 in its thread) ─→ idle + a "clip" event (or a "failed" one)
 
-The frames recorded are the ones the output track sends (after every stage) and the audio is the
-session's microphone; both reach the recorder without waiting (mirror/clips/recorder.py). The clip's
-metadata is written by the recorder's thread as soon as the file is final, so a session that ends
-mid-recording (the person walked away, the server got SIGTERM) still leaves a finished clip.
+"start recording" and "stop recording" come as `ActionAsked` events; the frames recorded are the
+ones the output track sends (`FrameSent`, after every stage) and the audio is the session's
+microphone (`audio`, from the peer's receive loop); both reach the recorder without waiting
+(mirror/clips/recorder.py). The clip's metadata is written by the recorder's thread as soon as the
+file is final, so a session that ends mid-recording (the person walked away, the server got
+SIGTERM) still leaves a finished clip. What the page is told goes out as events, the recorder
+thread's own through the outbox too.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
-from mirror import messages
 from mirror.clips.recorder import ClipRecorder, RecordingResult
+from mirror.events import ActionAsked, ClipReady, FrameSent, Notice, Outbox, Recording
+from world.actions import RECORD_START, RECORD_STOP
 
 if TYPE_CHECKING:
     import av
@@ -29,24 +33,34 @@ log = logging.getLogger(__name__)
 
 class RecordingControl:
     def __init__(self, session: str, settings: "Settings", store: "ClipStore", metrics: "Metrics",
-                 send: Callable[[str], None]) -> None:
+                 outbox: Outbox) -> None:
         self.session = session
         self.state = "idle"
         self._settings = settings
         self._store = store
         self._metrics = metrics
-        self._send = send
-        self._loop = asyncio.get_running_loop()
+        self._outbox = outbox
         self._countdown: asyncio.Task | None = None
         self._recorder: ClipRecorder | None = None
+        outbox.subscribe(ActionAsked, self._asked)
+        outbox.subscribe(FrameSent, self._frame_sent)
+        # The recorder's thread says it is done with the event the page gets: then this is idle again.
+        outbox.subscribe(ClipReady, self._idle)
+        outbox.subscribe(Recording, lambda event: self._idle(event) if event.state == "failed" else None)
+
+    def _asked(self, event: ActionAsked) -> None:
+        if event.action == RECORD_START:
+            self.start()
+        elif event.action == RECORD_STOP:
+            self.stop()
 
     # ---- commands (on the event loop) ----
     def start(self) -> None:
         if self.state != "idle":
-            self._send(messages.event("notice", text=f"Already {self.state}."))
+            self._outbox.publish(Notice(f"Already {self.state}."))
             return
         self.state = "countdown"
-        self._send(messages.event("recording", state="countdown", seconds=self._settings.clip_countdown_s))
+        self._outbox.publish(Recording("countdown", seconds=self._settings.clip_countdown_s))
         self._countdown = asyncio.ensure_future(self._after_countdown())
 
     async def _after_countdown(self) -> None:
@@ -56,23 +70,23 @@ class RecordingControl:
             self._store.video_path(clip_id), max_seconds=self._settings.clip_max_seconds,
             on_done=lambda result: self._finished(clip_id, secret, result))
         self.state = "recording"
-        self._send(messages.event("recording", state="recording", max_seconds=self._settings.clip_max_seconds))
+        self._outbox.publish(Recording("recording", max_seconds=self._settings.clip_max_seconds))
         log.info("session %s: recording clip %s", self.session, clip_id)
 
     def stop(self) -> None:
         if self.state == "countdown" and self._countdown is not None:
             self._countdown.cancel()
             self.state = "idle"
-            self._send(messages.event("recording", state="idle"))
+            self._outbox.publish(Recording("idle"))
         elif self.state == "recording" and self._recorder is not None:
             self.state = "saving"
             self._recorder.stop()
-            self._send(messages.event("recording", state="saving"))
+            self._outbox.publish(Recording("saving"))
 
     # ---- media (on the event loop; never blocks) ----
-    def video(self, frame: "av.VideoFrame", at: float) -> None:
+    def _frame_sent(self, event: FrameSent) -> None:
         if self._recorder is not None:
-            self._recorder.add_video(frame, at)
+            self._recorder.add_video(event.frame.output, event.frame.timings["sent_at"])
 
     def audio(self, frame: "av.AudioFrame", at: float) -> None:
         if self._recorder is not None:
@@ -90,21 +104,17 @@ class RecordingControl:
             clip = self._store.add(clip_id, secret, duration_s=result.duration_s, width=result.width,
                                    height=result.height, thumbnail=result.thumbnail)
             self._metrics.clips.labels("saved").inc()
-            payload = messages.event("clip", id=clip.id, url=f"/clips/{clip.id}.mp4", page=f"/c/{clip.id}",
-                                     qr=f"/clips/{clip.id}/qr.svg", thumbnail=f"/clips/{clip.id}.jpg",
-                                     secret=secret, duration_s=round(clip.duration_s, 2))
+            done = ClipReady(id=clip.id, url=f"/clips/{clip.id}.mp4", page=f"/c/{clip.id}",
+                             qr=f"/clips/{clip.id}/qr.svg", thumbnail=f"/clips/{clip.id}.jpg", secret=secret,
+                             duration_s=round(clip.duration_s, 2))
         else:
             self._metrics.clips.labels("failed").inc()
-            payload = messages.event("recording", state="failed", text=result.error)
-        try:
-            self._loop.call_soon_threadsafe(self._done, payload)
-        except RuntimeError:  # the server is shutting down: the clip is saved, nobody is left to tell
-            pass
+            done = Recording("failed", text=result.error)
+        self._outbox.publish(done)  # after a shutdown nobody is left to tell; the clip is saved all the same
 
-    def _done(self, payload: str) -> None:
+    def _idle(self, event) -> None:
         self._recorder = None
         self.state = "idle"
-        self._send(payload)
 
     async def close(self) -> None:
         """The session ends: a countdown is dropped, a recording is finished and saved."""

@@ -26,15 +26,19 @@ import av
 import cv2
 import numpy as np
 
+from mirror.frames import quality as output_size
 from mirror.frames.posing import InlinePose, PoseSource, PoseThread
 from mirror.frames.quality import AdaptiveQuality
-from mirror.frames.slot import LatestSlot, SlotClosed
+from mirror.frames.slot import LatestSlot, SlotClosed, Snapshot
 from mirror.render.registry import stage_class
 from mirror.render.stage import RenderStage, StageContext
 from mirror.rtc.yuv import rgb_from_video, video_from_rgb
 
 if TYPE_CHECKING:
+    from mirror.events import Event
+    from mirror.render.stage import SharedStages
     from mirror.server.metrics import Metrics
+    from mirror.server.services import Services
     from mirror.server.settings import Settings
     from pose import Pose
     from world import Catalog, Scene
@@ -102,7 +106,7 @@ class FramePipeline:
     def __init__(
         self,
         stages: list[RenderStage],
-        scene_source: Callable[[], "Scene"],
+        scene: Snapshot["Scene"],
         *,
         size: tuple[int, int] | None = None,
         quality: AdaptiveQuality | None = None,
@@ -114,21 +118,25 @@ class FramePipeline:
         need_pose: bool = False,
         settings: "Settings | None" = None,
         catalog: "Catalog | None" = None,
+        shared: "SharedStages | None" = None,
     ) -> None:
-        """need_pose: run pose even if no stage needs it (a kiosk tells presence from it).
-        settings, catalog: what a broken stage is opened again with; without them it is only skipped."""
+        """scene: the person's scene as its owner publishes it; each frame takes the newest.
+        need_pose: run pose even if no stage needs it (a kiosk tells presence from it).
+        settings, catalog, shared: what a broken stage is opened again with; without the first two
+        it is only skipped."""
         if (size is None) == (quality is None):
             raise ValueError("give either a fixed output size or an AdaptiveQuality")
         # The output size: exactly `size` (benches, tests), or the camera's fitted into the quality
         # loop's current box (sessions; mirror/quality.py).
         self.size = size
         self.quality = quality
-        self._scene_source = scene_source
+        self.scene = scene
         self._metrics = metrics
         self._session = session
         self.stages = stages  # a restarted stage's new instance replaces the old one in place
         self.health = [StageHealth(s.name) for s in stages]
-        self._context = StageContext(settings, catalog) if settings is not None and catalog is not None else None
+        self._context = StageContext(settings, catalog, shared=shared) \
+            if settings is not None and catalog is not None else None
         self._closing = threading.Event()
         self._restarters: list[threading.Thread] = []
         self._sent_at: deque[float] = deque(maxlen=FPS_WINDOW)
@@ -163,6 +171,26 @@ class FramePipeline:
         self._rendering_box: tuple[int, int] | None = None  # the quality loop's box it was fitted into
         for thread in self._threads:
             thread.start()
+
+    @classmethod
+    def for_session(cls, session: str, settings: "Settings", services: "Services", metrics: "Metrics",
+                    publish: Callable[["Event"], None]) -> "FramePipeline":
+        """One person's frame path: their stages opened (cheap: what is heavy is the process's,
+        in `services.shared_stages`), pose where a stage or the kiosk needs it, the output size
+        following the camera, its steps published as events. Starts worker threads: call it off
+        the event loop."""
+        from world import Scene
+
+        stages = services.plan.open(settings, services.catalog, services.shared_stages)
+        pose_factory = None
+        if settings.kiosk or any(s.needs.pose or s.needs.matte for s in stages):
+            from pose.estimator import PoseEstimator
+
+            pose_factory = PoseEstimator
+        return cls(stages, Snapshot(Scene.empty()), quality=output_size.for_settings(settings, publish),
+                   pose_factory=pose_factory, pose_every=settings.pose_every, pose_thread=settings.pose_thread,
+                   metrics=metrics, session=session, need_pose=settings.kiosk, settings=settings,
+                   catalog=services.catalog, shared=services.shared_stages)
 
     # ---- called on the event loop ----
     def submit(self, source: av.VideoFrame, received_at: float | None = None) -> None:
@@ -249,7 +277,7 @@ class FramePipeline:
             image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
         frame.image = np.ascontiguousarray(image)
         self._timed(frame, "from_yuv", started)
-        frame.scene = self._scene_source()
+        frame.scene = self.scene.value
         if self._pose is not None:
             started = time.perf_counter()
             frame.pose = self._pose.pose_for(frame.image, frame.received_at)
@@ -314,7 +342,7 @@ class FramePipeline:
             log.exception("closing the broken stage %s", health.name)
         # What the *other* stages provide, as StagePlan.open gives it.
         provided = frozenset().union(*(s.provides for i, s in enumerate(self.stages) if i != index))
-        context = StageContext(self._context.settings, self._context.catalog, provided)
+        context = StageContext(self._context.settings, self._context.catalog, provided, self._context.shared)
         attempt = 0
         while not self._closing.wait(delay):
             try:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from mirror.events import Event, Quality
+
 if TYPE_CHECKING:
     from mirror.server.settings import Settings
 
@@ -42,10 +44,9 @@ def ladder(settings: "Settings") -> list[tuple[int, int]]:
     return sorted(boxes, key=_area, reverse=True)
 
 
-def for_settings(settings: "Settings", on_change: Callable[[tuple[int, int], str], None] | None = None,
-                 ) -> "AdaptiveQuality":
+def for_settings(settings: "Settings", publish: Callable[[Event], None] | None = None) -> "AdaptiveQuality":
     return AdaptiveQuality(ladder(settings), budget_s=1.0 / settings.target_fps,
-                           adaptive=settings.adaptive_quality, on_change=on_change)
+                           adaptive=settings.adaptive_quality, publish=publish)
 
 
 def fit(camera: tuple[int, int], box: tuple[int, int], *, upscale: bool = False) -> tuple[int, int]:
@@ -60,14 +61,15 @@ def fit(camera: tuple[int, int], box: tuple[int, int], *, upscale: bool = False)
 class AdaptiveQuality:
     def __init__(self, boxes: list[tuple[int, int]], budget_s: float, *, adaptive: bool = True,
                  clock: Callable[[], float] = time.monotonic,
-                 on_change: Callable[[tuple[int, int], str], None] | None = None) -> None:
-        """boxes: largest first; budget_s: the time one worker may spend on a frame (1 / fps)."""
+                 publish: Callable[[Event], None] | None = None) -> None:
+        """boxes: largest first; budget_s: the time one worker may spend on a frame (1 / fps);
+        publish: where each step goes, as a `Quality` event (from the frame path's last worker)."""
         self.boxes = boxes
         self.budget_s = budget_s
         self.adaptive = adaptive
         self.level = 0
         self._clock = clock
-        self._on_change = on_change
+        self._publish = publish
         self._samples: deque[tuple[float, float]] = deque()
         self._since = clock()
         self._lock = threading.Lock()
@@ -109,8 +111,8 @@ class AdaptiveQuality:
         self._since = now
         box = self.boxes[self.level]
         log.info("output size steps %s to fit %dx%d", direction, *box)
-        if self._on_change is not None:
-            self._on_change(box, direction)
+        if self._publish is not None:
+            self._publish(Quality(box=list(box), direction=direction))
 
 
 def _area(box: tuple[int, int]) -> int:

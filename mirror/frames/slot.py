@@ -2,11 +2,11 @@
 
 Writing replaces whatever is there and counts it as dropped, so a slow consumer always gets the
 newest frame and nothing ever piles up. Consumers are worker threads (`take`) or the asyncio event
-loop (`take_async`); producers may be either.
+loop (`take_async`, given the loop: this module imports no asyncio, so the frame path's threads
+stay free of it); producers may be either.
 """
 from __future__ import annotations
 
-import asyncio
 import threading
 from typing import Generic, TypeVar
 
@@ -26,8 +26,8 @@ class LatestSlot(Generic[T]):
         self._has_item = False
         self._closed = False
         self._cond = threading.Condition()
-        # Async consumers wait on an asyncio.Event that producers on any thread set via the loop.
-        self._async_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+        # Async consumers wait on a future of their loop, which producers on any thread resolve via the loop.
+        self._async_waiters: list[tuple[object, object]] = []  # (event loop, future)
 
     def put(self, item: T) -> bool:
         """Store `item`, replacing an unconsumed one. Returns True if one was dropped."""
@@ -41,9 +41,7 @@ class LatestSlot(Generic[T]):
             self.written += 1
             self._cond.notify_all()
             waiters, self._async_waiters = self._async_waiters, []
-        for loop, event in waiters:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(event.set)
+        _wake(waiters)
         return replaced
 
     def take(self, timeout: float | None = None) -> T | None:
@@ -55,27 +53,24 @@ class LatestSlot(Generic[T]):
                 raise SlotClosed(self.name)
             return self._pop()
 
-    async def take_async(self) -> T:
-        """Wait on the event loop for the next item, without blocking the loop."""
-        loop = asyncio.get_running_loop()
+    async def take_async(self, loop) -> T:
+        """Wait on `loop` (the running event loop) for the next item, without blocking it."""
         while True:
             with self._cond:
                 if self._has_item:
                     return self._pop()
                 if self._closed:
                     raise SlotClosed(self.name)
-                event = asyncio.Event()
-                self._async_waiters.append((loop, event))
-            await event.wait()
+                woken = loop.create_future()
+                self._async_waiters.append((loop, woken))
+            await woken
 
     def close(self) -> None:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
             waiters, self._async_waiters = self._async_waiters, []
-        for loop, event in waiters:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(event.set)
+        _wake(waiters)
 
     @property
     def closed(self) -> bool:
@@ -85,3 +80,26 @@ class LatestSlot(Generic[T]):
         item = self._item
         self._item, self._has_item = None, False
         return item  # type: ignore[return-value]
+
+
+def _wake(waiters: list) -> None:
+    for loop, woken in waiters:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(_resolve, woken)
+
+
+def _resolve(woken) -> None:
+    if not woken.done():  # the consumer may have been cancelled meanwhile
+        woken.set_result(None)
+
+
+class Snapshot(Generic[T]):
+    """The newest value of something one part owns and others read on any thread, never consumed:
+    the person's scene, published by mirror/session/commands.py, read by every frame of the path.
+    Publishing is one reference assignment, atomic in Python: readers get the old value or the new."""
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def publish(self, value: T) -> None:
+        self.value = value

@@ -1,20 +1,26 @@
-"""What every session shares, loaded once at start-up: the catalog, the interpreter (with its
-embedding model), the speech transcriber, and which render stages run (the registry's one
-start-up decision). Start-up fails loudly if the catalog, the embedding model or whisper is
+"""What every session shares, loaded once at start-up, off the event loop: the catalog, the
+interpreter (with its embedding model), whisper and the recogniser that chooses among its
+readings, which render stages run (the registry's one start-up decision) with what they hold once
+per process (the style network, the diffusion engine), and the clip store.
+
+Start-up fails loudly if the catalog, the embedding model, whisper or a chosen stage's models are
 missing; a stage that cannot run is reported once (log, /healthz, a notice on every page) and the
-mirror runs the others."""
+mirror runs the others.
+"""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
+from mirror.events import Event, SpeechStarted, UtteranceHeard
 from mirror.render.registry import StagePlan
 
 if TYPE_CHECKING:
     from mirror.clips.store import ClipStore
+    from mirror.render.stage import SharedStages
     from mirror.server.settings import Settings
-    from speech import Transcriber
+    from speech import Listener, Transcriber
     from world import Catalog, Interpreter
     from world.recognition import Recogniser
 
@@ -26,9 +32,10 @@ class Services:
     catalog: "Catalog"
     interpreter: "Interpreter"
     transcriber: "Transcriber | None"
+    recogniser: "Recogniser | None"  # spoken utterances: whisper's readings → the one that makes sense
     plan: StagePlan  # which render stages run here, and why the others do not
+    shared_stages: "SharedStages"  # what those stages hold once per process
     clips: "ClipStore"
-    recogniser: "Recogniser | None" = None  # spoken utterances: whisper's readings → the one that makes sense
 
     @classmethod
     def load(cls, settings: "Settings") -> "Services":
@@ -41,23 +48,10 @@ class Services:
 
             embedder = Embedder.load()
         interpreter = Interpreter(catalog, embedder=embedder)
-        transcriber = recogniser = None
-        if settings.speech:
-            from speech import Transcriber
-            from world.recognition import HYPOTHESES, Recogniser, short_prompt
-
-            transcriber = Transcriber(
-                settings.whisper_model or None,
-                threads=settings.whisper_threads,
-                beam_size=settings.beam_size,
-                prompt=catalog.speech_prompt(),
-                hypotheses=HYPOTHESES,
-                short_prompt=short_prompt(),
-            )
-            transcriber.warm_up()
-            recogniser = Recogniser(interpreter)
+        transcriber, recogniser = hearing(settings, interpreter) if settings.speech else (None, None)
         plan = StagePlan.decide(settings)
         plan.log()
+        shared_stages = plan.open_shared(settings)
         clips = open_clip_store(settings)
         clips.prune()
         log.info(
@@ -65,8 +59,35 @@ class Services:
             len(catalog.props), len(catalog.themes), len(catalog.styles),
             "on" if embedder else "off", "on" if transcriber else "off",
         )
-        return cls(catalog, interpreter, transcriber, plan, clips, recogniser)
+        return cls(catalog, interpreter, transcriber, recogniser, plan, shared_stages, clips)
 
+    def open_listener(self, settings: "Settings", publish: Callable[[Event], None]) -> "Listener | None":
+        """One person's ears (a worker thread and its VAD model: call it off the event loop), or
+        None with speech off. What it hears goes out as `UtteranceHeard` and `SpeechStarted`."""
+        if self.transcriber is None:
+            return None
+        from speech import Listener
+
+        return Listener(self.transcriber, lambda utterance: publish(UtteranceHeard(utterance)),
+                        on_speech_start=lambda: publish(SpeechStarted()),
+                        end_silence_ms=settings.end_silence_ms, max_utterance_s=settings.max_utterance_s)
+
+    def close(self) -> None:
+        self.shared_stages.close()
+
+
+def hearing(settings: "Settings", interpreter: "Interpreter") -> tuple["Transcriber", "Recogniser"]:
+    """Whisper as every session hears with it (n-best, the short-command decode, asked again by
+    the recogniser's prompt), warmed up, and the recogniser that chooses among its readings."""
+    from speech import Transcriber
+    from world.recognition import HYPOTHESES, Recogniser, short_prompt
+
+    recogniser = Recogniser(interpreter)
+    transcriber = Transcriber(settings.whisper_model or None, threads=settings.whisper_threads,
+                              beam_size=settings.beam_size, prompt=interpreter.catalog.speech_prompt(),
+                              hypotheses=HYPOTHESES, short_prompt=short_prompt(), reask=recogniser.reask_prompt)
+    transcriber.warm_up()
+    return transcriber, recogniser
 
 
 def open_clip_store(settings: "Settings") -> "ClipStore":

@@ -5,8 +5,9 @@
     no pose for Settings.kiosk_absent_s → "absent"   (the page shows its attract screen; commands ignored)
 
 `Presence` is the state machine alone (plain values in, changes out), so its timing is tested
-without a camera. `KioskPresence` is one session's use of it: fed by the output track, ticked by a
-timer (a camera that stops sending frames is nobody in front, too), and acting on each change.
+without a camera. `KioskPresence` is one session's use of it: fed by the frames the output track
+sends (`FrameSent`), ticked by a timer (a camera that stops sending frames is nobody in front,
+too), publishing each change as an event.
 """
 from __future__ import annotations
 
@@ -16,13 +17,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from mirror import messages
+from mirror.events import FrameSent, Outbox, PresenceChanged, VisitorLeft
 
 if TYPE_CHECKING:
     from mirror.server.metrics import Metrics
-    from mirror.session.scene_control import SceneController
     from mirror.server.settings import Settings
-    from pose import Pose
 
 log = logging.getLogger(__name__)
 
@@ -80,35 +79,36 @@ class Presence:
 
 
 class KioskPresence:
-    """One kiosk session's presence: tells the page, gates commands, resets the scene."""
+    """One kiosk session's presence: from the frames it sends (and a timer, for a camera that stops),
+    it publishes `Presence` (the page's attract screen; commands heed only the person in front) and
+    `VisitorLeft` (their scene is forgotten)."""
 
-    def __init__(self, settings: "Settings", control: "SceneController", metrics: "Metrics", *,
-                 spawn: Callable, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, session: str, settings: "Settings", outbox: Outbox, metrics: "Metrics", *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.presence = Presence(settings.kiosk_absent_s, settings.kiosk_reset_s)
-        self._control = control
+        self._session = session
+        self._outbox = outbox
         self._metrics = metrics
-        self._spawn = spawn  # runs a coroutine as one of the session's tasks
         self._clock = clock
+        outbox.subscribe(FrameSent, self._frame_sent)
+        self._ticking = asyncio.ensure_future(self._tick())
 
     @property
     def state(self) -> str:
         return PRESENT if self.presence.present else ABSENT
 
-    def allows_commands(self) -> bool:
-        """Only the person in front of the mirror is listened to, not the crowd behind them."""
-        return self.presence.present
+    def close(self) -> None:
+        self._ticking.cancel()
 
-    def hello(self) -> dict:
-        """Fields of the page's first event: it starts on the attract screen unless someone is there."""
-        return {"kiosk": True, "presence": self.state}
+    def _frame_sent(self, event: FrameSent) -> None:
+        """A frame the mirror sent, with the pose it was drawn with. No pose (the first frames, or
+        the frame size just changed) says nothing about who is there: only time passes."""
+        frame = event.frame
+        at = frame.timings["sent_at"]
+        self._act(self.presence.tick(at) if frame.pose is None else self.presence.observe(frame.pose.found, at))
 
-    def frame(self, pose: "Pose | None", at: float) -> None:
-        """A frame the mirror sent (event loop), with the pose it was drawn with. No pose (the first
-        frames, or the frame size just changed) says nothing about who is there: only time passes."""
-        self._act(self.presence.tick(at) if pose is None else self.presence.observe(pose.found, at))
-
-    async def run(self) -> None:
-        """Ticks while the session lives, so absence is noticed when frames stop coming."""
+    async def _tick(self) -> None:
+        """While the session lives, so absence is noticed when frames stop coming."""
         while True:
             await asyncio.sleep(TICK_S)
             self._act(self.presence.tick(self._clock()))
@@ -116,8 +116,5 @@ class KioskPresence:
     def _act(self, changes: list[str]) -> None:
         for change in changes:
             self._metrics.presence_changes.labels(change).inc()
-            log.info("session %s: %s", self._control.session, change)
-            if change == RESET:
-                self._spawn(self._control.reset())
-            else:
-                self._control.send(messages.event("presence", state=change))
+            log.info("session %s: %s", self._session, change)
+            self._outbox.publish(VisitorLeft() if change == RESET else PresenceChanged(change))

@@ -164,10 +164,11 @@ def pipeline_rate(stages, scene, frames: list[np.ndarray], pose_factory, pose_ev
     """The real FramePipeline (its threads, its slots), fed by a camera at `camera_fps`: output
     fps, and latency from a frame's submission to its output (p50/p95 ms)."""
     from mirror.frames.pipeline import FramePipeline
+    from mirror.frames.slot import Snapshot
 
     video = [av.VideoFrame.from_ndarray(f, format="rgb24").reformat(format="yuv420p") for f in frames]
     h, w = frames[0].shape[:2]
-    pipeline = FramePipeline(stages, lambda: scene, size=(w, h), pose_factory=pose_factory, pose_every=pose_every,
+    pipeline = FramePipeline(stages, Snapshot(scene), size=(w, h), pose_factory=pose_factory, pose_every=pose_every,
                              pose_thread=pose_thread)
     latencies: list[float] = []
     arrivals: list[float] = []

@@ -19,6 +19,7 @@ import av
 
 from tools.bench.report import percentile_ms, print_table, ratio
 from mirror.frames.pipeline import FramePipeline
+from mirror.frames.slot import Snapshot
 from mirror.server.settings import Settings
 from mirror.render.registry import open_stages
 from tools.testclip import clip_frames
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             print("note:", notice)
         uses_pose = any(s.needs.pose or s.needs.matte for s in built.stages)
         label = (f"{stage_set}, pose {mode}" if uses_pose else stage_set) + (", recording" if record else "")
-        pipeline = FramePipeline(built.stages, lambda: scene, size=(settings.width, settings.height),
+        pipeline = FramePipeline(built.stages, Snapshot(scene), size=(settings.width, settings.height),
                                  pose_factory=PoseEstimator, pose_every=settings.pose_every,
                                  pose_thread=mode == "thread")
         recorder = _recorder() if record else None

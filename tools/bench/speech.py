@@ -62,20 +62,21 @@ def run(args: argparse.Namespace) -> int:
     from speech import Listener, Transcriber
     from speech.stream import SpeechStream
     from speech.models import load_whisper
-    from world import Catalog
-
-    from world.recognition import HYPOTHESES, short_prompt
+    from mirror.server.services import hearing
+    from world import Catalog, Interpreter
+    from world.embedding import Embedder
 
     settings = Settings.load({"beam_size": args.beam_size})
     catalog = Catalog.load()
-    # As mirror/services.py builds it: n-best and the short-command decode feed the recogniser.
-    recognise = not args.no_recogniser
-    transcriber = Transcriber(settings.whisper_model or None, settings.whisper_threads, settings.beam_size,
-                              prompt=catalog.speech_prompt(), hypotheses=HYPOTHESES if recognise else 1,
-                              short_prompt=short_prompt() if recognise else None)
-    transcriber.warm_up()
+    interpreter = Interpreter(catalog, Embedder.load() if settings.embeddings else None)
+    if args.no_recogniser:  # whisper's first reading alone, straight to the interpreter
+        transcriber, recogniser = Transcriber(settings.whisper_model or None, settings.whisper_threads,
+                                              settings.beam_size, prompt=catalog.speech_prompt()), None
+        transcriber.warm_up()
+    else:  # as the server hears
+        transcriber, recogniser = hearing(settings, interpreter)
     if not args.no_held_out:
-        _spoken_commands(transcriber, settings, args.pace, recognise)
+        _spoken_commands(transcriber, interpreter, recogniser, settings, args.pace)
     if args.no_tuning_set:
         if not args.no_frames:
             _frames_while_transcribing(transcriber, settings)
@@ -159,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spoken_commands(transcriber, settings: Settings, pace: float, recognise: bool) -> None:
+def _spoken_commands(transcriber, interpreter, recogniser, settings: Settings, pace: float) -> None:
     """Spoken commands through the live path, each understood against the scene the typed commands
     before it made: the held-out set (tools/bench/speech_heldout.py: voices and room noises the
     tuning set never has) and, beside it, the tuning set the recognition was tuned on
@@ -170,12 +171,7 @@ def _spoken_commands(transcriber, settings: Settings, pace: float, recognise: bo
     edited scene. WER both of whisper's first reading and of what was understood."""
     from tools.bench.speech_heldout import BABBLE, SPOKEN, condition
     from tools.bench.speech_tuning import TUNING
-    from world import Catalog, Interpreter
-    from world.embedding import Embedder
-    from world.recognition import Recogniser
 
-    interpreter = Interpreter(Catalog.load(), Embedder.load() if settings.embeddings else None)
-    recogniser = Recogniser(interpreter) if recognise else None
     tuning_voices = ("en-us", "en-gb", "en-us+m3", "en-us+f3", "en-gb-x-rp")
     sets = (
         ("held-out", SPOKEN, condition),
@@ -191,7 +187,7 @@ def _spoken_commands(transcriber, settings: Settings, pace: float, recognise: bo
         misses += [(name, miss) for miss in result["misses"]]
         if name == "held-out":
             print("held-out by noise: " + ", ".join(f"{k} {ok}/{n}" for k, (ok, n) in result["by_noise"].items()))
-    path = ("whisper n-best + short-command decode + recogniser" if recognise
+    path = ("whisper n-best + short-command decode + recogniser" if recogniser is not None
             else "whisper's first reading + interpreter (no recogniser)")
     print_table(f"spoken commands → scene edits ({path}), pushed at {pace:g}x real time",
                 ["set", "n", "WER heard", "WER understood", "command accuracy", "speech end → edit p50 ms",
@@ -223,10 +219,8 @@ def _spoken_set(cases, conditions, transcriber, interpreter, recogniser, setting
             def understand(utterance, scene=scene) -> None:
                 started = time.perf_counter()
                 if recogniser is not None:
-                    alternatives = [(h.text, h.score) for h in utterance.alternatives]
-                    redecode = utterance.redecode and (
-                        lambda prompt: [(h.text, h.score) for h in utterance.redecode(prompt)])
-                    result = recogniser.understand(scene, alternatives, redecode)
+                    result = recogniser.understand(scene, [(h.text, h.score) for h in utterance.alternatives],
+                                                   [(h.text, h.score) for h in utterance.reasked])
                 else:
                     result = interpreter.apply(scene, utterance.text)
                 heard.append((utterance, result, time.monotonic(), time.perf_counter() - started))
