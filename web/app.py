@@ -25,14 +25,12 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from mirror.server import allocator
 from mirror.server.admission import Admission
 from mirror.server.lifetime import Deadlines, Reaper
 from mirror.server.metrics import Metrics
 from mirror.server.services import Services
 from mirror.session.session import Session
 from mirror.server.settings import Settings
-from mirror.server.worker_pool import start_worker_pool
 from web.binding import media_addresses
 from web.clips import clip_routes
 from web.operator import is_operator
@@ -56,20 +54,22 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        from mirror.rtc.network import configure_webrtc
+        from mirror.server.process import ProcessSetUp
 
-        pool = start_worker_pool(asyncio.get_running_loop())
-        undo_webrtc = configure_webrtc(settings, metrics.stage_seconds.labels("encode").observe)
-        app.state.services = services or await asyncio.to_thread(Services.load, settings)
-        allocator.freeze_startup_heap()
-        retention = asyncio.ensure_future(keep_clips_within_limits(app.state.services))
-        reaping = asyncio.ensure_future(reaper.run())
-        yield
-        retention.cancel()
-        reaping.cancel()
-        await asyncio.gather(*(s.close("shutdown") for s in list(sessions.values())), return_exceptions=True)
-        undo_webrtc()
-        pool.shutdown(wait=False)
+        process = ProcessSetUp.apply(settings, metrics.stage_seconds.labels("encode").observe)
+        try:
+            app.state.services = services or await asyncio.to_thread(Services.load, settings)
+            process.freeze_startup_heap()
+            retention = asyncio.ensure_future(keep_clips_within_limits(app.state.services))
+            reaping = asyncio.ensure_future(reaper.run())
+            yield
+            retention.cancel()
+            reaping.cancel()
+            await asyncio.gather(*(s.close("shutdown") for s in list(sessions.values())), return_exceptions=True)
+            if services is None:  # what it loaded itself; a test's own services are the test's to close
+                await asyncio.to_thread(app.state.services.close)
+        finally:
+            process.undo()
 
     async def keep_clips_within_limits(svc: Services) -> None:
         """Retention by age and quota, every few minutes (and at start-up, in Services.load)."""

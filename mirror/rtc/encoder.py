@@ -60,6 +60,11 @@ FAST_VP8_OPTIONS = {"cpu-used": "-12", "noise-sensitivity": "0"}
 REFERENCE_PIXELS = 640 * 480  # `Settings.video_bitrate` is the bitrate at this size
 SIZE_EXPONENT = 0.5  # bitrate ∝ √pixels (see the module docstring)
 
+# aiortc's own, as imported: what `restore_stock_encoding` puts back.
+_STOCK = {name: ({k: getattr(module, k) for k in ("DEFAULT_BITRATE", "MIN_BITRATE", "MAX_BITRATE")},
+                 {k: encoder.__dict__[k] for k in ("encode", "target_bitrate")})
+          for name, (module, encoder) in _CODECS.items()}
+
 # Process-wide state read by the encode wrapper (set by the functions below).
 _encode_observer: Callable[[float], None] | None = None
 _fast_vp8 = False
@@ -129,6 +134,19 @@ def time_encoding(observe: Callable[[float], None] | None) -> None:
     global _encode_observer
     _encode_observer = observe
     _install()
+
+
+def restore_stock_encoding() -> None:
+    """Undo `configure_low_latency_encoding` and `time_encoding`: aiortc's constants and encoder
+    classes as they were imported (encoders already made keep their bitrate cap until re-created)."""
+    global _encode_observer, _fast_vp8, _reference_bitrate
+    _encode_observer, _fast_vp8, _reference_bitrate = None, False, None
+    for name, (module, encoder) in _CODECS.items():
+        constants, attributes = _STOCK[name]
+        for key, value in constants.items():
+            setattr(module, key, value)
+        for key, value in attributes.items():
+            setattr(encoder, key, value)
 
 
 def _install() -> None:

@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mirror.server import allocator
+    from mirror.server.process import limit_arenas
 
     settings = Settings.load({
         "host": args.host, "port": args.port, "stages": args.stages,
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         "ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile, "max_sessions": args.max_sessions,
         "allowed_origins": args.allowed_origins, "kiosk": args.kiosk,
     })
-    allocator.limit_arenas(settings.malloc_arena_max)  # before uvicorn, aiortc and the models start threads
+    limit_arenas(settings)  # before uvicorn, aiortc and the models start threads
 
     import uvicorn
 
