@@ -6,6 +6,12 @@ speech_tuning.py), pushed through a Listener in real time and understood by the 
 per prompt: the catalog's prompt as it is (`Catalog.speech_prompt`), and with N library names in
 it, for each N asked. The held-out and tuning sets of `mirror bench speech` say whether a prompt
 costs the hand-made commands anything; this set says what it buys for library things.
+
+2026-12-07, two live runs: 0 names 18/26 and 17/26, 8 names 19/26 and 17/26 (WER heard 16.5-20.2 %
+against 13.8-15.6 %). Heard from the same audio under both prompts (no live listener, so no cut to
+differ), 8 names: library commands 14/26 against 13/26, the held-out set 37/48 both, the tuning
+set 29/36 against 30/36, whisper hearing prompt words that were not said. The server's prompt
+names none (Catalog.speech_prompt).
 """
 from __future__ import annotations
 
