@@ -33,7 +33,7 @@ from mirror.session.session import Session
 from mirror.server.settings import Settings
 from web.binding import media_addresses
 from web.clips import clip_routes
-from web.operator import is_operator
+from web.operator import is_operator, refuse_unless_operator
 from web.signalling import OfferEndpoint, error
 from web.status import status_routes
 
@@ -99,10 +99,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def live_sessions(request: Request) -> Response:
-        if not settings.admin_token:
-            return error(403, "operator routes are off: start the mirror with MIRROR_ADMIN_TOKEN set")
-        if not is_operator(request, settings.admin_token):
-            return error(401, "send Authorization: Bearer <MIRROR_ADMIN_TOKEN>", {"WWW-Authenticate": "Bearer"})
+        if (refused := refuse_unless_operator(request, settings.admin_token)) is not None:
+            return refused
         now = time.monotonic()
         return JSONResponse({
             "cap": admission.cap, "in_use": admission.in_use, "waiting": admission.waiting,
@@ -122,7 +120,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Route("/sessions", live_sessions),
             *clip_routes(lambda request: request.app.state.services.clips,
                          lambda request: is_operator(request, settings.admin_token), settings.public_url),
-            *status_routes(lambda request: is_operator(request, settings.admin_token)),
+            *status_routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,

@@ -14,11 +14,12 @@ import asyncio
 import logging
 import time
 from collections import deque
-from typing import Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from web.operator import refuse_unless_operator
 
 LAST_ERRORS = 20  # enough to see what went wrong lately, small enough to read at a glance
 
@@ -53,18 +54,14 @@ def recent_errors() -> RecentErrors:
     return _recent
 
 
-def status_routes(is_operator: Callable[[Request], bool]) -> list[Route]:
+def status_routes() -> list[Route]:
     started = time.monotonic()
     errors = recent_errors()
 
     async def status(request: Request) -> Response:
         state = request.app.state
-        if not state.settings.admin_token:
-            return JSONResponse({"error": "operator routes are off: start the mirror with MIRROR_ADMIN_TOKEN set"},
-                                status_code=403)
-        if not is_operator(request):
-            return JSONResponse({"error": "send Authorization: Bearer <MIRROR_ADMIN_TOKEN>"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+        if (refused := refuse_unless_operator(request, state.settings.admin_token)) is not None:
+            return refused
         services = state.services
         sessions = [describe(s) for s in list(state.sessions.values())]
         disk_bytes, count = await asyncio.to_thread(lambda: (services.clips.disk_usage(), len(services.clips.list())))

@@ -89,10 +89,6 @@ def add_extra(scene: Scene, text: str) -> Scene:
     return scene.edit(extras=(*scene.extras, text)[-MAX_EXTRAS:])
 
 
-def remove_extra(scene: Scene, text: str) -> Scene:
-    return scene.edit(extras=tuple(e for e in scene.extras if e != text))
-
-
 def reset(scene: Scene) -> Scene:
     """Start over: an empty scene, but undoable."""
     return scene.edit(theme=None, style=None, style_strength=STRENGTH_MAX, props=(), extras=(), focus=None)

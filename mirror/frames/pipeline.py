@@ -30,7 +30,7 @@ from mirror.frames import quality as output_size
 from mirror.frames.posing import InlinePose, PoseSource, PoseThread
 from mirror.frames.quality import AdaptiveQuality
 from mirror.frames.slot import LatestSlot, SlotClosed, Snapshot
-from mirror.render.registry import stage_class
+from mirror.render.registry import provided_by_others, stage_class
 from mirror.render.stage import RenderStage, StageContext
 from mirror.rtc.yuv import rgb_from_video, video_from_rgb
 
@@ -340,9 +340,8 @@ class FramePipeline:
             old.close()
         except Exception:
             log.exception("closing the broken stage %s", health.name)
-        # What the *other* stages provide, as StagePlan.open gives it.
-        provided = frozenset().union(*(s.provides for i, s in enumerate(self.stages) if i != index))
-        context = StageContext(self._context.settings, self._context.catalog, provided, self._context.shared)
+        context = StageContext(self._context.settings, self._context.catalog, provided_by_others(self.stages, index),
+                               self._context.shared)
         attempt = 0
         while not self._closing.wait(delay):
             try:

@@ -73,15 +73,13 @@ class AdaptiveQuality:
         self._samples: deque[tuple[float, float]] = deque()
         self._since = clock()
         self._lock = threading.Lock()
-        self.size: tuple[int, int] | None = None  # the last size handed out
 
     def size_for(self, camera: tuple[int, int]) -> tuple[int, int]:
         size = fit(camera, self.boxes[self.level])
         # Never below the floor: a browser that shrinks its camera under load (WebRTC's own
         # adaptation) still gets a mirror of the floor size back.
         floor = fit(camera, self.boxes[-1], upscale=True)
-        self.size = floor if size[0] * size[1] < floor[0] * floor[1] else size
-        return self.size
+        return floor if size[0] * size[1] < floor[0] * floor[1] else size
 
     def observe(self, busy_s: float) -> None:
         """One output frame: the longest any worker of the path spent on it, in seconds."""

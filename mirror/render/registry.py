@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from mirror.render.stage import Availability, RenderStage, SharedStages, StageContext
 
@@ -71,6 +71,11 @@ def check(name: str, settings: "Settings") -> Availability:
     except Exception as exc:  # a broken install must be one sentence, not a crash at start-up
         log.exception("checking stage %s", name)
         return Availability.no(f"its check failed: {exc}")
+
+
+def provided_by_others(stages: Sequence[RenderStage | type[RenderStage]], index: int) -> frozenset[str]:
+    """What the stages of a run other than the `index`-th provide: the `provided` it is opened with."""
+    return frozenset().union(*(s.provides for i, s in enumerate(stages) if i != index))
 
 
 def _optional(name: str) -> bool:
@@ -148,9 +153,8 @@ class StagePlan:
         classes = [stage_class(name) for name in self.stages]
         opened: list[RenderStage] = []
         try:
-            for cls in classes:
-                others = frozenset().union(*(c.provides for c in classes if c is not cls))
-                opened.append(cls.open(StageContext(settings, catalog, others, shared)))
+            for i, cls in enumerate(classes):
+                opened.append(cls.open(StageContext(settings, catalog, provided_by_others(classes, i), shared)))
         except BaseException:
             for stage in opened:
                 stage.close()
