@@ -34,7 +34,7 @@ from mirror.server.settings import Settings
 from web.binding import media_addresses
 from web.clips import clip_routes
 from web.operator import is_operator, refuse_unless_operator
-from web.signalling import OfferEndpoint, error
+from web.signalling import OfferEndpoint
 from web.status import status_routes
 
 log = logging.getLogger(__name__)
