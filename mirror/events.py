@@ -26,9 +26,10 @@ if TYPE_CHECKING:
     from mirror.frames.pipeline import Frame
     from speech import Utterance
 
+from mirror.messages import PROTOCOL_VERSION
+
 log = logging.getLogger(__name__)
 
-PROTOCOL_VERSION = 1
 E = TypeVar("E", bound="Event")
 
 

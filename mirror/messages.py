@@ -1,6 +1,7 @@
-"""Typed, versioned messages on the wire (HTTP signalling and the data channel).
+"""Typed, versioned messages that come in on the wire (HTTP signalling and the data channel).
 
 Everything that comes in is size-capped and validated here; anything else gets a clear error.
+What goes out to the page is a typed event (mirror/events.py), at the same protocol version.
 """
 from __future__ import annotations
 
@@ -140,31 +141,3 @@ def parse_client_message(raw: str | bytes) -> CommandMessage | PingMessage:
         loc = first["loc"][1:] if first["loc"][:1] == (data.get("type"),) else first["loc"]  # drop the union tag
         where = ".".join(str(p) for p in loc) or "message"
         raise BadMessage(f"invalid message: {where}: {first['msg']}") from None
-
-
-# ---- server → page (data channel) ----
-def event(kind: str, **fields: Any) -> str:
-    """Serialise a server event: {"v": 1, "type": kind, ...}."""
-    payload = {"v": PROTOCOL_VERSION, "type": kind, **fields}
-    try:
-        return json.dumps(payload, separators=(",", ":"), default=_jsonable, allow_nan=False)
-    except ValueError:  # a NaN or infinity somewhere: JSON has no word for it, so it goes as null
-        return json.dumps(_finite(json.loads(json.dumps(payload, default=_jsonable))), separators=(",", ":"))
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if isinstance(value, (set, tuple)):
-        return list(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mirror import messages
+from mirror.events import Pong
 from mirror.server.sdp_check import SdpRejected, check_offer_sdp
 from world import Catalog, Interpreter, Scene
 
@@ -51,7 +52,7 @@ def test_load_json_only_ever_refuses_and_never_returns_what_dumps_cannot_write(r
 @FUZZ
 @given(st.floats(allow_nan=True, allow_infinity=True), json_values)
 def test_every_event_is_valid_json(t, stats):
-    json.loads(messages.event("pong", t=t, stats=stats), parse_constant=pytest.fail)
+    json.loads(Pong(t, stats).to_wire(), parse_constant=pytest.fail)
 
 
 sdp_lines = st.one_of(

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from mirror import messages
+from mirror.events import Caption, Recording
 from mirror.messages import BadMessage, CommandMessage, parse_client_message
 
 
@@ -31,5 +31,9 @@ def test_garbage_gets_a_clear_error(raw, complaint):
 
 
 def test_server_events_are_versioned_json():
-    payload = json.loads(messages.event("caption", text="hello"))
-    assert payload == {"v": 1, "type": "caption", "text": "hello"}
+    payload = json.loads(Caption("hello", source="typed").to_wire())
+    assert payload == {"v": 1, "type": "caption", "text": "hello", "source": "typed", "timings": {}}
+
+
+def test_fields_that_are_none_are_left_out_of_an_event():
+    assert json.loads(Recording("idle").to_wire()) == {"v": 1, "type": "recording", "state": "idle"}
