@@ -35,7 +35,8 @@ HELD_OUT: list[tuple[tuple[str, ...], str, tuple[str, ...], str | None, str | No
     ((), "beam me up to outer space", (), "outer_space", None),
     ((), "I want to be under the ocean", (), "underwater", None),
     ((), "send me to a spooky haunted mansion", (), "haunted_house", None),
-    ((), "take me somewhere tropical with palm trees", (), "beach", None),
+    # Issue 31's object library draws the palm trees; before it they went to the prompt (props ()).
+    ((), "take me somewhere tropical with palm trees", ("palm_tree",), "beach", None),
     ((), "put me in a land made of sweets", (), "candy_land", None),
     ((), "let's go to the sahara", (), "desert", None),
     ((), "put me in a futuristic neon city", (), "cyberpunk", None),
