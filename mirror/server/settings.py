@@ -113,6 +113,10 @@ class Settings:
     media_timeout_s: float = 5.0
     max_session_s: float = 0.0  # the longest a session may last; 0 = no limit
     reap_interval_s: float = 1.0  # how often sessions are checked against these deadlines
+    # On SIGTERM (or the operator's POST /drain) the mirror stops admitting at once and lets live
+    # sessions run this long before it closes them, saves their recordings and exits (web/drain.py).
+    # A Kubernetes pod's terminationGracePeriodSeconds must be longer.
+    drain_s: float = 60.0
     # Offers per client address: a burst, refilled at a rate (a waiting page polls every queue_poll_s).
     offer_burst: int = 20
     offer_rate_per_s: float = 1.0
