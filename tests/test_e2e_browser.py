@@ -69,6 +69,8 @@ def test_mirror_page_shows_the_rendered_mirror_over_webrtc(camera, silence):
         latencies = sorted(session.stats.recent_latencies)
         metrics = server.metrics()
         assert stats["state"] == "connected"
+        # Connected, the page says the mirror is warming up until its first frame comes.
+        assert stats["states"][stats["states"].index("warming up") + 1] == "connected", stats["states"]
         assert "hello" in stats["events"]
         assert stats["stages"] == ["composite", "neural"]  # what `auto` runs on a CPU
         assert metric(metrics, "mirror_frames_out_total") > 60

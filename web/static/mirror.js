@@ -19,17 +19,19 @@ const $ = (id) => document.getElementById(id);
 const video = $("mirror");
 const stats = { connected: false, framesShown: 0, fps: 0, serverMs: null, g2gMs: [], events: [], scene: null,
                 captions: [], listening: 0, browserSteps: {}, state: "idle", session: null, reconnects: 0, stages: [],
-                recording: "idle", clip: null };
+                recording: "idle", clip: null, states: [] };
 window.mirrorStats = stats;  // read by the end-to-end test
 
 let pc = null, channel = null, localStream = null, sentStream = null;
+let awaitingFirstFrame = true;  // connected, but the mirror's first frame is still being made
 let retryMs = RETRY_FIRST_MS, retryTimer = null, pingTimer = null, lastHeardAt = 0;
 
 function setState(state) {
   stats.state = state;
+  stats.states.push(state);
   const el = $("state");
   el.textContent = state;
-  el.className = "state state-" + state;
+  el.className = "state state-" + state.replace(/ /g, "-");
 }
 
 function showNotice(text) {
@@ -140,6 +142,11 @@ function checkFlash(now, meta) {
 let fpsCount = 0, fpsSince = performance.now();
 function onVideoFrame(now, meta) {
   stats.framesShown++;
+  if (awaitingFirstFrame) {
+    awaitingFirstFrame = false;
+    $("placeholder").classList.add("hidden");
+    if (stats.state === "warming up") setState("connected");
+  }
   fpsCount++;
   if (now - fpsSince >= 1000) {
     stats.fps = fpsCount * 1000 / (now - fpsSince);
@@ -338,6 +345,7 @@ async function browserSteps(peer) {
 async function connect() {
   clearTimeout(retryTimer);
   setState("connecting");
+  awaitingFirstFrame = true;
   await getMedia();
   pc = new RTCPeerConnection({ iceServers: [] });
   const thisPc = pc;
@@ -360,12 +368,13 @@ async function connect() {
     if ("playoutDelayHint" in e.receiver) e.receiver.playoutDelayHint = 0;
     video.srcObject = new MediaStream([e.track]);
     video.play().catch(() => {});
-    $("placeholder").classList.add("hidden");
+    $("placeholder-text").textContent = "Warming up the mirror…";
   };
   pc.onconnectionstatechange = () => {
     if (pc !== thisPc) return;
     const s = pc.connectionState;
-    setState(s);
+    // Until its first frame arrives the mirror is still opening this person's stages.
+    setState(s === "connected" && awaitingFirstFrame ? "warming up" : s);
     stats.connected = s === "connected";
     if (s === "failed" || s === "disconnected" || s === "closed") scheduleReconnect();
   };
