@@ -65,11 +65,16 @@ class Settings:
     neural_stabilize: bool = True
 
     # --- diffusion (one-step img2img on a GPU; mirror/render/diffusion) ---
-    # A local diffusers-layout directory (`mirror weights fetch`), or "tiny": random-weight tiny
-    # models built in code, so the whole path runs on any machine (tests, CPU demos).
+    # A local diffusers-layout directory (`mirror weights fetch`), "tiny": random-weight tiny
+    # models built in code, so the whole path runs on any machine (tests, CPU demos), or "random":
+    # the real architectures with random weights (speed only).
     diffusion_model: str = ""
     diffusion_device: str = "auto"  # cuda when there is one, else cpu
-    diffusion_size: int = 512  # square working size, a multiple of 64
+    # The working picture holds about size × size·¾ pixels in the camera's shape, sides multiples
+    # of 64 (512: 512×384 at 4:3, 576×320 at 16:9); one engine per process batches every person.
+    diffusion_size: int = 512
+    # The working shapes captured at start-up (a camera of another shape is drawn at the nearest).
+    diffusion_aspects: tuple[str, ...] = ("4:3", "16:9", "3:4", "9:16")
     diffusion_controlnet: bool = True
     controlnet_scale: float = 0.8
     # One step at a fixed timestep: 0.5 with trailing spacing is t≈499 of 1000, the SD-Turbo img2img setting.
@@ -77,7 +82,7 @@ class Settings:
     diffusion_feedback: float = 0.3  # share of the previous output latent blended into the next input
     prompt_blend_frames: int = 8  # a new prompt's embedding is slerped in over this many frames
     diffusion_dtype: str = "auto"  # float16 on cuda, float32 on cpu
-    diffusion_compile: bool = True  # capture the step as a CUDA graph at open (cuda only)
+    diffusion_compile: bool = True  # capture the step as CUDA graphs at start-up, per shape and batch size (cuda only)
     diffusion_seed: int = 0
 
     # --- speech ---
