@@ -31,6 +31,7 @@ BENCHES = {
     "neural": ("tools.bench.neural", "neural repaint: per-step timings, flicker, whole frame; --gallery writes the preset pictures"),
     "voice": ("tools.bench.voice", "spoken commands in a real browser, N times each: hit rate and end of speech → edit"),
     "latency": ("tools.bench.latency", "glass-to-glass latency over WebRTC on loopback"),
+    "join": ("tools.bench.join", "does a newcomer stall the person already at the mirror? their longest frame gap"),
     "load": ("tools.bench.load", "N people at once up to the cap: fps and glass-to-glass per session, the next refused"),
     "diffusion": ("mirror.render.diffusion.bench", "one-step diffusion for 1, 2, 4 people at once: ours vs diffusers' pipeline"),
     "kernels": ("gpu_kernels.bench", "fused frame-path kernels vs torch eager and torch.compile"),
