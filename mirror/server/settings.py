@@ -106,6 +106,10 @@ class Settings:
     # The mirror's address as a phone sees it, for the clip's QR code (e.g. https://192.168.1.20:8443);
     # empty = the address the page was loaded from.
     public_url: str = ""
+    # The clip index's SQLite journal: "wal" (readers never wait for a writer) where every worker
+    # sharing the clips folder runs on one machine; "delete" where the folder is a network volume
+    # shared by several machines (WAL's shared memory works on one host only). mirror/clips/store.py
+    clip_journal: str = "wal"
 
     # --- admission and limits (mirror/admission.py, mirror/lifetime.py, web/signalling.py) ---
     # Beyond max_sessions an offer gets a queue ticket; the page polls with it every queue_poll_s.
@@ -130,6 +134,9 @@ class Settings:
     message_rate_per_s: float = 10.0
     # Origins besides the mirror's own that may POST /offer, e.g. https://kiosk.example:8443.
     allowed_origins: tuple[str, ...] = ()
+    # Balancers (addresses, networks, or "*") whose X-Forwarded-For names the guest; from anyone
+    # else the header is ignored. Behind one the per-address offer limit counts guests, not the balancer.
+    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1",)
     # A client has this long to send a request's headers, then this long for its body.
     http_header_timeout_s: float = 10.0
     http_body_timeout_s: float = 10.0
@@ -193,6 +200,10 @@ class Settings:
             raise ValueError("width and height must be even and at least 64")
         if self.pose_every < 1:
             raise ValueError("pose_every must be >= 1")
+        if self.clip_journal not in ("wal", "delete"):
+            raise ValueError(f"clip_journal must be 'wal' or 'delete', not {self.clip_journal!r} (MIRROR_CLIP_JOURNAL)")
+        if self.drain_s < 0:
+            raise ValueError("drain_s must be >= 0 (MIRROR_DRAIN_S)")
 
 
 def _parse(name: str, kind: Any, raw: str) -> Any:
