@@ -127,7 +127,7 @@ class FramePipeline:
         if (size is None) == (quality is None):
             raise ValueError("give either a fixed output size or an AdaptiveQuality")
         # The output size: exactly `size` (benches, tests), or the camera's fitted into the quality
-        # loop's current box (sessions; mirror/quality.py).
+        # loop's current box (sessions; mirror/frames/quality.py).
         self.size = size
         self.quality = quality
         self.scene = scene

@@ -24,6 +24,7 @@ from mirror.events import FrameReceived, Outbox, PeerEnded
 from mirror.rtc.tracks import MirrorVideoTrack
 from mirror.server.lifetime import SessionClock
 from mirror.server.log_limit import limit_repeats
+from mirror.tasks import Tasks
 
 if TYPE_CHECKING:
     import av
@@ -53,7 +54,7 @@ class PeerMedia:
         self.clock = SessionClock(started_at=time.monotonic())
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.output_track = MirrorVideoTrack(pipeline.output, outbox.publish)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = Tasks(f"session {session}: media")
         self._receiving_video = self._receiving_audio = False
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_connection_state)
@@ -66,8 +67,7 @@ class PeerMedia:
         return messages.Answer(sdp=self.pc.localDescription.sdp, session=self._session)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel()
         await asyncio.wait_for(self.pc.close(), PC_CLOSE_TIMEOUT_S)
 
     # ---- media in ----
@@ -86,21 +86,17 @@ class PeerMedia:
                 return
             self._receiving_video = True
             self.pc.addTrack(self.output_track)
-            self._spawn(self._receive_video(track, buffer))
+            self._tasks.spawn(self._receive_video(track, buffer))
         elif track.kind == "audio":
             if self._receiving_audio:  # one speech listener per session, whatever the offer said
                 log.warning("session %s: a second audio track ignored", self._session)
                 return
             self._receiving_audio = True
-            self._spawn(self._receive_audio(track))
+            self._tasks.spawn(self._receive_audio(track))
 
     async def _receive_video(self, track: "MediaStreamTrack", buffer: "MarkerJitterBuffer | None") -> None:
         decode = self._metrics.stage_seconds.labels("decode")
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
+        async for frame in _frames_of(track):
             received_at = time.monotonic()
             self.clock.last_media_at = received_at
             self._outbox.publish(FrameReceived(received_at))
@@ -113,11 +109,7 @@ class PeerMedia:
             self._pipeline.submit(frame, received_at)
 
     async def _receive_audio(self, track: "MediaStreamTrack") -> None:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
+        async for frame in _frames_of(track):
             at = time.monotonic()
             for sink in self._audio_sinks:
                 sink(frame, at)
@@ -135,12 +127,11 @@ class PeerMedia:
         elif state == "closed":
             self._outbox.publish(PeerEnded("connection_closed"))
 
-    def _spawn(self, coro) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
 
-    def _task_done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("session %s: media task failed", self._session, exc_info=task.exception())
+async def _frames_of(track: "MediaStreamTrack"):
+    """Each frame the track delivers, until it ends."""
+    while True:
+        try:
+            yield await track.recv()
+        except MediaStreamError:
+            return

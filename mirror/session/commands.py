@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from mirror.events import (ActionAsked, Caption, CommandTyped, Error, Listening, Outbox, PresenceChanged, SceneChanged,
                            SpeechStarted, UtteranceHeard, VisitorLeft)
 from mirror.server.log_limit import limit_repeats
+from mirror.tasks import Tasks
 from world import Scene
 from world.actions import action_for
 
@@ -46,18 +47,17 @@ class Commands:
         self._snapshot = scene
         self.scene: Scene = scene.value
         self._edit_lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = Tasks(f"session {session}: commands")
         self._commands_in_flight = 0
         self._heeding = not kiosk  # a kiosk listens once someone is in front
         outbox.subscribe(CommandTyped, self._typed)
         outbox.subscribe(UtteranceHeard, self._heard)
         outbox.subscribe(SpeechStarted, self._speech_started)
         outbox.subscribe(PresenceChanged, self._presence)
-        outbox.subscribe(VisitorLeft, lambda event: self._spawn(self._reset()))
+        outbox.subscribe(VisitorLeft, lambda event: self._tasks.spawn(self._reset()))
 
     def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel()
 
     # ---- what comes in ----
     def _typed(self, event: CommandTyped) -> None:
@@ -68,7 +68,7 @@ class Commands:
             return
         self._outbox.publish(Caption(event.text, source="typed"))
         self._commands_in_flight += 1
-        self._spawn(self._apply_typed(event.text))
+        self._tasks.spawn(self._apply_typed(event.text))
 
     async def _apply_typed(self, text: str) -> None:
         try:
@@ -95,7 +95,7 @@ class Commands:
             self._metrics.utterance_latency.observe(latency)
             timings["speech_end_to_text_ms"] = round(latency * 1000, 1)
         self._outbox.publish(Caption(utterance.text, source="voice", timings=timings))
-        self._spawn(self.apply(utterance.text, source="voice", heard=utterance))
+        self._tasks.spawn(self.apply(utterance.text, source="voice", heard=utterance))
 
     def _presence(self, event: PresenceChanged) -> None:
         self._heeding = event.state == "present"
@@ -144,13 +144,3 @@ class Commands:
     def _set_scene(self, scene: Scene) -> None:
         self.scene = scene
         self._snapshot.publish(scene)
-
-    def _spawn(self, coro) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("session %s: command task failed", self._session, exc_info=task.exception())
