@@ -73,10 +73,9 @@ def test_overload_drops_frames_and_latency_stays_flat():
     latencies = [done - frame.received_at for frame, done in results]
     assert len(latencies) > 10
     # With a queue, the last frames would wait behind ~250 others (~5 s); with a slot they wait for
-    # at most the frame in progress.
-    first, last = np.median(latencies[:5]), np.median(latencies[-5:])
-    assert last < first + 3 * stage_time
-    assert max(latencies) < 10 * stage_time
+    # at most the frame in progress (20 ms). The bound tells the two apart on any machine: how close
+    # to 20 ms they stay is the machine's speed, measured by `mirror bench pipeline`.
+    assert max(latencies) < 1.0, f"a frame waited {max(latencies):.2f} s: queued behind others"
 
 
 def test_a_stage_that_fails_skips_only_that_frame():

@@ -54,7 +54,7 @@ def test_frames_after_the_first_never_wait_for_a_slow_pose():
             time.sleep(0.02)  # a 50 fps camera: faster than pose
     finally:
         source.close()
-    assert max(waits) < 0.01
+    assert max(waits) < 0.04  # a wait for its own pose would take the estimator's 80 ms
     assert stamps == sorted(stamps)  # poses only move forward
     assert stamps[-1] >= 10  # and keep up with the camera: the newest frame offered, not a backlog
     assert source.dropped > 0  # frames pose could not get to were replaced, not queued
