@@ -156,6 +156,15 @@ class ClipReady(PageEvent):
     duration_s: float
 
 
+@dataclass(frozen=True)
+class Draining(PageEvent):
+    """This mirror is restarting (SIGTERM, a rolling update): the session ends within `seconds`, and
+    the page then connects again, through the balancer, to a mirror that stays."""
+
+    kind: ClassVar[str] = "draining"
+    seconds: float
+
+
 # ---------------------------------------------------------------- between a session's parts
 @dataclass(frozen=True)
 class CommandTyped(Event):

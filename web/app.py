@@ -5,6 +5,8 @@
                     or 503 + {"ticket": {"id", "position", "retry_after_s"}} while the mirror is full
                     (web/signalling.py: every check an offer passes before a session exists)
     GET  /healthz   liveness + what is loaded
+    GET  /ready     200 while a newcomer would be admitted, 503 when full or draining (web/drain.py)
+    POST /drain     the operator's SIGTERM: stop admitting, let live sessions run out, exit
     GET  /metrics   Prometheus text format
     GET  /status    the operator's view: sessions, fps, stage health, last errors (web/status.py)
     GET  /sessions  the live sessions (operator: Authorization: Bearer <MIRROR_ADMIN_TOKEN>)
@@ -33,6 +35,7 @@ from mirror.session.session import Session
 from mirror.server.settings import Settings
 from web.binding import media_addresses
 from web.clips import clip_routes
+from web.drain import Drain, drain_routes
 from web.operator import is_operator, refuse_unless_operator
 from web.signalling import OfferEndpoint
 from web.status import status_routes
@@ -51,6 +54,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                           ticket_ttl_s=settings.ticket_ttl_s, metrics=metrics)
     reaper = Reaper(sessions, Deadlines.from_settings(settings), settings.reap_interval_s)
     offer = OfferEndpoint(settings, sessions, admission, metrics, on_gone=lambda session: reaper.session_gone())
+    drain = Drain(sessions, admission, settings.drain_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -113,6 +117,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     app = Starlette(
         routes=[
+            *drain_routes(drain, admission, settings.admin_token,
+                          lambda request: is_operator(request, settings.admin_token)),
             Route("/", index),
             Route("/offer", offer.handle, methods=["POST"]),
             Route("/healthz", healthz),
@@ -128,5 +134,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app.state.sessions = sessions
     app.state.metrics = metrics
     app.state.admission = admission
+    app.state.drain = drain
     app.state.settings = settings
     return app

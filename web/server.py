@@ -6,10 +6,17 @@ that sends half a request line holds its connection (and its socket) for ever, s
 500. `TimedH11Protocol` gives every request `http_header_timeout_s` to finish its headers, from
 the connection's start or the end of the previous response; the body's deadline is read_body's
 (web/body.py), since the app reads it.
+
+`MirrorServer` is uvicorn's server with one change: SIGTERM (or Ctrl+C) drains the mirror
+(web/drain.py) instead of stopping it at once, and the process then exits 0. uvicorn's own
+handler would stop serving at once, close every session with it, and re-raise the signal at exit
+(a status of -15, which a supervisor counts as a crash).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from typing import TYPE_CHECKING, Any
 
 import h11
@@ -17,9 +24,10 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 if TYPE_CHECKING:
-    import asyncio
+    from types import FrameType
 
     from mirror.server.settings import Settings
+    from web.drain import Drain
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +78,33 @@ def protocol_with_deadline(header_timeout_s: float) -> type[TimedH11Protocol]:
     return type("TimedH11Protocol", (TimedH11Protocol,), {"header_timeout_s": header_timeout_s})
 
 
+class MirrorServer(uvicorn.Server):
+    """The first signal begins the drain; a second ends its wait; the server stops once it has finished."""
+
+    def __init__(self, config: uvicorn.Config, drain: "Drain") -> None:
+        super().__init__(config)
+        self.drain = drain
+        self.signals = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: Any = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: "FrameType | None") -> None:
+        # Python runs this in the main thread between two bytecodes of whatever the loop was doing:
+        # the drain itself is started on the loop.
+        self.signals += 1
+        if self._loop is None:
+            self.should_exit = True
+            return
+        step = self.drain.begin if self.signals == 1 else self.drain.hurry
+        self._loop.call_soon_threadsafe(step, signal.Signals(sig).name)
+
+    async def on_tick(self, counter: int) -> bool:
+        return await super().on_tick(counter) or self.drain.finished
+
+
 def uvicorn_config(app: Any, settings: "Settings", **overrides: Any) -> uvicorn.Config:
     """How `mirror serve` (and the tests that stand in for it) run the app."""
     options: dict[str, Any] = dict(
@@ -82,6 +117,8 @@ def uvicorn_config(app: Any, settings: "Settings", **overrides: Any) -> uvicorn.
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         limit_concurrency=settings.http_max_connections,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        # A balancer's X-Forwarded-For names the guest (per-address offer limits), from these only.
+        forwarded_allow_ips=list(settings.forwarded_allow_ips),
     )
     if settings.ssl_certfile:
         options.update(ssl_certfile=settings.ssl_certfile, ssl_keyfile=settings.ssl_keyfile or None)

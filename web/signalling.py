@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mirror import messages
-from mirror.server.admission import Admission, QueueFull, Ticket
+from mirror.server.admission import Admission, Draining, QueueFull, Ticket
 from mirror.server.log_limit import limit_repeats
 from mirror.server.rate_limit import KeyedBuckets
 from mirror.server.sdp_check import SdpRejected, check_offer_sdp
@@ -95,6 +95,9 @@ class OfferEndpoint:
         # From here to the reservation, no await: the place is reserved in the same step as its check.
         try:
             admitted = self.admission.admit(parsed.ticket)
+        except Draining:  # no ticket: this worker is going away, the page's next try reaches another
+            return self._refuse("draining", 503, "this mirror is restarting; try again in a moment",
+                                {"Retry-After": str(self.admission.retry_after_s())})
         except QueueFull:
             wait = str(self.admission.retry_after_s())
             return self._refuse("queue_full", 503, "the mirror is busy and its queue is full; try again soon",

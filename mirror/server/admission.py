@@ -8,6 +8,10 @@ Beyond the cap an offer gets a ticket (its place in the queue). The page polls w
 holder is admitted when its position is within the free places, so people get in in order. A
 newcomer without a ticket is admitted only when more places are free than people are waiting. A
 ticket not polled for `ticket_ttl_s` is dropped (the page was closed) and everyone behind moves up.
+
+A balancer asks `ready`: would a newcomer be admitted now? (A place is free that nobody waiting
+needs.) A worker that is draining (SIGTERM, web/drain.py) is never ready and admits nobody, ticket
+or not: its waiting pages ask again through the balancer and reach a worker that stays.
 """
 from __future__ import annotations
 
@@ -39,6 +43,10 @@ class QueueFull(Exception):
     """So many people wait already that another ticket would only be a promise we cannot keep."""
 
 
+class Draining(Exception):
+    """This worker is shutting down: no one is admitted or queued here any more."""
+
+
 class Reservation:
     """One place under the cap. `release()` gives it back; calling it again does nothing."""
 
@@ -65,6 +73,7 @@ class Admission:
         self._clock = clock
         self._reserved: set[Reservation] = set()
         self._waiting: OrderedDict[str, float] = OrderedDict()  # ticket id → last polled (in order of arrival)
+        self.draining = False
         if metrics is not None:
             metrics.session_cap.set(cap)
         self._publish()
@@ -78,8 +87,21 @@ class Admission:
         self._expire()
         return len(self._waiting)
 
+    @property
+    def ready(self) -> bool:
+        """A newcomer would be admitted now: not draining, and a free place nobody waiting needs."""
+        return not self.draining and self.waiting < self.cap - len(self._reserved)
+
+    def stop_admitting(self) -> None:
+        """From now on every offer is refused (Draining); the tickets waiting here are dropped."""
+        self.draining = True
+        self._waiting.clear()
+        self._publish()
+
     def admit(self, ticket: str | None = None) -> Reservation | Ticket:
         """A reservation, or a ticket to come back with. Synchronous on purpose: see the module doc."""
+        if self.draining:
+            raise Draining
         self._expire()
         free = self.cap - len(self._reserved)
         if ticket is not None and ticket in self._waiting:
@@ -137,3 +159,4 @@ class Admission:
         if self._metrics is not None:
             self._metrics.sessions_reserved.set(len(self._reserved))
             self._metrics.queue_waiting.set(len(self._waiting))
+            self._metrics.draining.set(int(self.draining))

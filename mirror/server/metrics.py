@@ -66,6 +66,8 @@ class Metrics:
         self.sessions_reserved = Gauge(
             "mirror_sessions_reserved", "Places taken under the cap: admitted and not yet freed", registry=r)
         self.queue_waiting = Gauge("mirror_queue_waiting", "People waiting with a ticket", registry=r)
+        self.draining = Gauge("mirror_draining", "1 from SIGTERM (or POST /drain) until exit: admitting nobody",
+                              registry=r)
         self.tickets = Counter("mirror_tickets_total", "Queue tickets by outcome (issued, admitted, expired)",
                                ["outcome"], registry=r)
         self.sessions_closed = Counter(

@@ -3,6 +3,10 @@
 On loopback it serves plain HTTP (browsers treat http://127.0.0.1 as secure); any other host needs
 --ssl-certfile/--ssl-keyfile, or it refuses to start. It caps glibc's malloc arenas first
 (MIRROR_MALLOC_ARENA_MAX, default 2), before any worker thread exists.
+
+SIGTERM (and Ctrl+C) drains it: nobody new is admitted, the people at it keep their mirror for up
+to MIRROR_DRAIN_S, then it exits 0 with every recording saved; a second signal ends the wait
+(web/drain.py). Behind a balancer, /ready says whether it takes a newcomer (docs/operations.md).
 """
 from __future__ import annotations
 
@@ -31,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(env MIRROR_ALLOWED_ORIGINS)")
     parser.add_argument("--no-speech", dest="speech", action="store_const", const=False,
                         help="do not load the speech model (voice commands off)")
+    parser.add_argument("--public-url", help="the address phones and browsers reach, e.g. the balancer's "
+                        "https://mirror.example: clip links and QR codes use it (env MIRROR_PUBLIC_URL)")
     parser.add_argument("--kiosk", action="store_const", const=True, help="kiosk mode: commands only from the person "
                         "in front, each visitor's scene reset when they leave (env MIRROR_KIOSK; `mirror kiosk`)")
 
@@ -42,15 +48,13 @@ def run(args: argparse.Namespace) -> int:
         "host": args.host, "port": args.port, "stages": args.stages,
         "ice_addresses": args.ice_addresses, "speech": args.speech, "diffusion_model": args.diffusion_model,
         "ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile, "max_sessions": args.max_sessions,
-        "allowed_origins": args.allowed_origins, "kiosk": args.kiosk,
+        "allowed_origins": args.allowed_origins, "kiosk": args.kiosk, "public_url": args.public_url,
     })
     limit_arenas(settings)  # before uvicorn, aiortc and the models start threads
 
-    import uvicorn
-
     from web.app import create_app
     from web.binding import tls_problem
-    from web.server import uvicorn_config
+    from web.server import MirrorServer, uvicorn_config
 
     problem = tls_problem(settings)
     if problem:
@@ -59,5 +63,6 @@ def run(args: argparse.Namespace) -> int:
     scheme = "https" if settings.ssl_certfile else "http"
     log.info("Magic Mirror on %s://%s:%d/ (at most %d at once)", scheme, settings.host, settings.port,
              settings.max_sessions)
-    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run()
+    app = create_app(settings)
+    MirrorServer(uvicorn_config(app, settings), app.state.drain).run()
     return 0

@@ -193,6 +193,11 @@ function onEvent(msg) {
     fitUpload(msg.box);
   } else if (msg.type === "notice") {
     showNotice(msg.text);
+  } else if (msg.type === "draining") {
+    // This mirror is restarting: the session ends within msg.seconds, then the page connects again
+    // by itself, through the balancer, to a mirror that stays.
+    stats.draining = msg.seconds;
+    showNotice(`The mirror is restarting: it reconnects by itself within ${Math.ceil(msg.seconds)} s.`);
   } else if (msg.type === "error") {
     console.warn("server says:", msg.text);
   } else if (msg.type === "pong") {
@@ -403,7 +408,8 @@ async function postOffer(thisPc) {
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ sdp: thisPc.localDescription.sdp, type: "offer", ...(ticket ? { ticket } : {}) }),
     });
-    const body = await res.json();
+    // A balancer with no ready mirror answers 503 itself, perhaps not in JSON: busy all the same.
+    const body = await res.json().catch(() => ({}));
     if (res.ok) { stats.queuePosition = null; return body; }
     if (res.status === 503 && body.ticket) {
       ticket = body.ticket.id;
