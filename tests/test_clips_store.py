@@ -1,6 +1,9 @@
 """The clips folder: retention by age and by quota, crash leftovers cleared, ids only the server made."""
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pytest
 
@@ -77,14 +80,21 @@ def test_the_quota_deletes_the_oldest_clips_first(tmp_path, clock):
     assert sorted(c.id for c in store.list()) == sorted(ids[2:])
 
 
+def untouched_for(path, seconds):
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
 def test_crash_leftovers_go_but_a_recording_in_progress_stays(tmp_path):
-    store = ClipStore(tmp_path, retention_s=60, quota_bytes=10**9)
+    store = ClipStore(tmp_path, retention_s=60, quota_bytes=10**9, leftover_grace_s=600)
     kept, _ = make_clip(store)
     crashed, recording = store.new_id(), store.new_id()
     (tmp_path / f"{crashed}.mp4.part").write_bytes(b"half")
     (tmp_path / f"{recording}.mp4.part").write_bytes(b"half")
     stray = store.new_id()
     store.video_path(stray).write_bytes(b"no row")
+    for leftover in (f"{crashed}.mp4.part", f"{recording}.mp4.part", f"{stray}.mp4"):
+        untouched_for(tmp_path / leftover, 601)
     vanished, _ = make_clip(store)
     store.video_path(vanished).unlink()
     store.prune(recording={recording})

@@ -94,4 +94,4 @@ def open_clip_store(settings: "Settings") -> "ClipStore":
     from mirror.clips.store import ClipStore
 
     return ClipStore(settings.clips_dir, retention_s=settings.clip_retention_hours * 3600,
-                     quota_bytes=settings.clip_quota_mb * 1024 * 1024)
+                     quota_bytes=settings.clip_quota_mb * 1024 * 1024, journal=settings.clip_journal)
