@@ -93,6 +93,10 @@ class Settings:
     # Silence that ends an utterance: shorter cuts words, longer feels laggy.
     end_silence_ms: int = 300
     max_utterance_s: float = 15.0
+    # "Did you mean …?": when whisper's best two readings lead to different scenes with close scores,
+    # the page shows the other as a chip for this long, and "yes", its name or a tap switches to it
+    # (mirror/session/commands.py); 0 = never ask.
+    did_you_mean_s: float = 6.0
 
     # --- world ---
     embeddings: bool = True
