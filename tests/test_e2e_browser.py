@@ -92,22 +92,22 @@ def test_mirror_page_shows_the_rendered_mirror_over_webrtc(camera, silence):
 
 
 def test_browser_glass_to_glass_over_the_bare_transport_stock_and_fixed(camera, silence):
-    """Passthrough: what the browser measures is the WebRTC round trip itself (issue 11's floor),
-    with aiortc's stock receive path and with marker-bit completion. Reported, not asserted: speed
-    belongs to `mirror bench latency`."""
+    """Passthrough: the browser's own probe sees its flashes come back over the bare WebRTC round
+    trip, with aiortc's stock receive path and with marker-bit completion. Two flashes each prove
+    the path; how fast it is belongs to `mirror bench latency` (printed here, never asserted)."""
     measured = {}
     for fixed in (False, True):
         settings = Settings.load(environ={}).replace(ice_addresses=LOOPBACK, speech=False, embeddings=False,
                                                      stages=("passthrough",), rtp_marker_completion=fixed)
         with LiveServer(settings) as server, chromium_page(camera, silence) as page:
             page.goto(server.url + "/?probe=1")
-            flashes = wait_for(page, "window.mirrorStats.g2gMs.length >= 8 && window.mirrorStats.g2gMs", 40)
+            flashes = wait_for(page, "window.mirrorStats.g2gMs.length >= 2 && window.mirrorStats.g2gMs", 40)
             (session,) = server.sessions.values()
             frames = session.pipeline.input.written
             steps = page.evaluate("window.mirrorStats.browserSteps")
             print(f"\nbrowser steps ({'marker-bit' if fixed else 'stock'} server): "
                   + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()))
-        assert frames > 100 and 0 < min(flashes) and max(flashes) < 1000
+        assert frames > 30 and 0 < min(flashes) and max(flashes) < 1000
         measured["fixed" if fixed else "stock"] = np.percentile(flashes, [50, 95])
     stock, fixed = measured["stock"], measured["fixed"]
     print(f"\npassthrough, browser glass-to-glass: stock receive p50 {stock[0]:.0f} / p95 {stock[1]:.0f} ms, "
