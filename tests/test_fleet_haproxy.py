@@ -127,6 +127,7 @@ async def test_three_workers_behind_haproxy_admit_queue_drain_and_survive_a_kill
         for worker in workers.values():
             assert metric(await worker.metrics(), "mirror_sessions_reserved") == 2
         refused = sum(t.status == 503 for g in first for t in g.tries)
+        await haproxy.wait_states({("workers", name): "DOWN" for name in NAMES}, WAIT_S)  # every worker full
         reroute = [fill_to_reroute(name, first, changes) for name in NAMES]
         table.append(("6 arrive within 5 s", f"admitted 6 (2 per worker); refused first and retried: {refused}; "
                                              f"lost 0"))
