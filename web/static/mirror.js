@@ -357,6 +357,9 @@ async function connect() {
   sentStream.getTracks().forEach((t) => pc.addTrack(t, sentStream));
   channel = pc.createDataChannel("events");
   channel.onmessage = (e) => { try { onEvent(JSON.parse(e.data)); } catch (err) { console.warn(err); } };
+  // The server ended the session (a drain's deadline, a time limit): connect again now, not when
+  // ICE gives up on the silent peer seconds later (~7 s in Chromium).
+  channel.onclose = () => { if (pc === thisPc) scheduleReconnect(); };
   channel.onopen = () => {
     lastHeardAt = performance.now();
     clearInterval(pingTimer);
