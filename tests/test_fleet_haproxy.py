@@ -177,8 +177,10 @@ async def test_three_workers_behind_haproxy_admit_queue_drain_and_survive_a_kill
                       f"got frames until {min(g.page.last_frame_at for g in on_w1) - termed:.1f} s "
                       f"(deadline {DRAIN_S:.0f} s); exit 0 after {exited - termed:.1f} s; lost 0"))
 
-        # The clip made on w1, now gone, through the balancer from another worker.
+        # The clip made on w1, now gone: its page was told, and it downloads through the balancer
+        # from another worker.
         (clip,) = ClipStore(clips, retention_s=3600, quota_bytes=10**9).list()
+        assert (await recorder.wait_event("clip", timeout=WAIT_S))["id"] == clip.id
         async with httpx.AsyncClient(base_url=haproxy.url) as http:
             mp4 = await http.get(f"/clips/{clip.id}.mp4", timeout=10)
             page = await http.get(f"/c/{clip.id}", timeout=10)
