@@ -226,7 +226,9 @@ class ServeProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MIRROR_")}
         env.update({"MIRROR_HOST": LOOPBACK, "MIRROR_PORT": str(self.port), "MIRROR_STAGES": "passthrough",
                     "MIRROR_SPEECH": "false", "MIRROR_EMBEDDINGS": "false", "MIRROR_CLIPS_DIR": str(self.clips),
-                    "MIRROR_LOG_LEVEL": "WARNING"})
+                    # SIGTERM drains: a test's server with sessions left (half-connected ones,
+                    # say) stops a second later; tests of the drain set their own.
+                    "MIRROR_DRAIN_S": "1", "MIRROR_LOG_LEVEL": "WARNING"})
         env.update({"MIRROR_" + k.upper(): str(v) for k, v in settings.items()})
         self.log = tempfile.NamedTemporaryFile("w+", prefix="mirror-serve-", suffix=".log", delete=False)
         self.process = subprocess.Popen([sys.executable, "-m", "tools.cli", "serve"], env=env,
