@@ -1,7 +1,7 @@
 """The frame path of one session, from the received video frame to the frame handed to the encoder.
 
     input slot → [stages …] → slot → [own-thread stage] → … → output slot
-                     ↑ newest pose (+ matte), from the pose thread beside the path (mirror/posing.py)
+                     ↑ newest pose (+ matte), from the pose thread beside the path (mirror/frames/posing.py)
 
 Every arrow is a LatestSlot: a worker always takes the newest frame and a slow step makes the
 step before it drop (counted), never queue. A stage marked `own_thread` starts a new worker, so

@@ -15,7 +15,7 @@ What this module changes:
   re-creates the encoder, which starts with a keyframe. 500 kbps is blocky at 640×480;
   `Settings.video_bitrate` (1.5 Mbps: ~6 KB, five packets, per frame at 30 fps) looks clean and
   costs nothing on a LAN. That is the bitrate at 640×480; the output's size moves with the quality
-  loop (mirror/quality.py), and the bitrate with it: `bitrate_for` scales it by the square root of
+  loop (mirror/frames/quality.py), and the bitrate with it: `bitrate_for` scales it by the square root of
   the pixel count: 640×360 1.3, 960×540 1.9, 1280×720 2.6 Mbps. Measured at 1280×720 on the test
   clip (VP8 as configured here): 1.5 → 2.6 → 3.4 Mbit/s gives 40.2 → 41.1 → 41.4 dB PSNR, and
   against 1.5 Mbit/s adds ~1 ms (2.6) or ~7 ms (3.4, pixels^0.75) to the glass-to-glass p50 of

@@ -61,7 +61,7 @@ class Metrics:
             "mirror_render_size_changes_total",
             "Changes of a session's rendered size, by cause (quality: a step of the loop; camera: the camera's size)",
             ["cause"], registry=r)
-        # ---- admission, lifetimes, limits (mirror/admission.py, mirror/lifetime.py) ----
+        # ---- admission, lifetimes, limits (mirror/server/admission.py, mirror/server/lifetime.py) ----
         self.session_cap = Gauge("mirror_session_cap", "Sessions served at once; more wait with a ticket", registry=r)
         self.sessions_reserved = Gauge(
             "mirror_sessions_reserved", "Places taken under the cap: admitted and not yet freed", registry=r)
@@ -85,7 +85,7 @@ class Metrics:
         self.log_lines_suppressed = Gauge(
             "mirror_log_lines_suppressed", "Repeated log lines counted instead of written", registry=r)
         self.log_lines_suppressed.set_function(lambda: RepeatLimit.suppressed_total)
-        # ---- kiosk and healing (mirror/presence.py, mirror/pipeline.py) ----
+        # ---- kiosk and healing (mirror/session/presence.py, mirror/frames/pipeline.py) ----
         self.stage_restarts = Counter("mirror_stage_restarts_total", "Broken render stages closed and opened again",
                                       ["stage"], registry=r)
         self.presence_changes = Counter("mirror_presence_changes_total",

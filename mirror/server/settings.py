@@ -40,7 +40,7 @@ class Settings:
     # --- frame pipeline ---
     # The output follows the camera's size up to max_width × max_height (HD), stepping down to
     # 960×540 and then to width × height when frames take longer than the frame budget
-    # (mirror/quality.py); pose, matte and the style network keep their small working sizes.
+    # (mirror/frames/quality.py); pose, matte and the style network keep their small working sizes.
     width: int = 640
     height: int = 480
     max_width: int = 1280
@@ -53,7 +53,7 @@ class Settings:
     # Run pose (+ matte) on every n-th frame; the renderer reuses the latest keypoints in between.
     pose_every: int = 2
     # Pose in its own thread beside the frame path: frames take the newest finished pose instead of
-    # waiting ~25 ms for their own (props and matte edge follow one pose run later; mirror/posing.py).
+    # waiting ~25 ms for their own (props and matte edge follow one pose run later; mirror/frames/posing.py).
     pose_thread: bool = True
 
     # --- neural repaint (CPU style network) ---
@@ -115,7 +115,7 @@ class Settings:
     # shared by several machines (WAL's shared memory works on one host only). mirror/clips/store.py
     clip_journal: str = "wal"
 
-    # --- admission and limits (mirror/admission.py, mirror/lifetime.py, web/signalling.py) ---
+    # --- admission and limits (mirror/server/admission.py, mirror/server/lifetime.py, web/signalling.py) ---
     # Beyond max_sessions an offer gets a queue ticket; the page polls with it every queue_poll_s.
     queue_max: int = 50  # tickets at most; more get a plain 503
     queue_poll_s: float = 2.0
@@ -154,7 +154,7 @@ class Settings:
     # long-running server's memory climb after each session).
     malloc_arena_max: int = 2
 
-    # --- kiosk (`mirror kiosk`, `serve --kiosk`; mirror/presence.py) ---
+    # --- kiosk (`mirror kiosk`, `serve --kiosk`; mirror/session/presence.py) ---
     # Only the person in front of the mirror gives commands, each visitor's scene is forgotten when
     # they leave, and the page is told when someone comes and goes (its attract screen).
     kiosk: bool = False
