@@ -117,8 +117,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     app = Starlette(
         routes=[
-            *drain_routes(drain, admission, settings.admin_token,
-                          lambda request: is_operator(request, settings.admin_token)),
+            *drain_routes(drain, admission, settings.admin_token),
             Route("/", index),
             Route("/offer", offer.handle, methods=["POST"]),
             Route("/healthz", healthz),

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from mirror.events import Draining
 from mirror.server.lifetime import CLOSE_GRACE_S
-from web.signalling import error
+from web.operator import refuse_unless_operator
 
 if TYPE_CHECKING:
     from mirror.server.admission import Admission
@@ -100,8 +100,7 @@ class Drain:
         self.finished = True
 
 
-def drain_routes(drain: Drain, admission: "Admission", admin_token: str,
-                 is_operator: Callable[[Request], bool]) -> list[Route]:
+def drain_routes(drain: Drain, admission: "Admission", admin_token: str) -> list[Route]:
     async def ready(request: Request) -> Response:
         if admission.ready:
             return JSONResponse({"ready": True}, headers=NO_STORE)
@@ -110,10 +109,8 @@ def drain_routes(drain: Drain, admission: "Admission", admin_token: str,
                             status_code=503, headers=NO_STORE)
 
     async def start_draining(request: Request) -> Response:
-        if not admin_token:
-            return error(403, "operator routes are off: start the mirror with MIRROR_ADMIN_TOKEN set")
-        if not is_operator(request):
-            return error(401, "send Authorization: Bearer <MIRROR_ADMIN_TOKEN>", {"WWW-Authenticate": "Bearer"})
+        if (refused := refuse_unless_operator(request, admin_token)) is not None:
+            return refused
         drain.begin("POST /drain")
         return JSONResponse({"draining": True, "sessions": admission.in_use,
                              "seconds_left": round(drain.seconds_left(), 1)}, status_code=202)
