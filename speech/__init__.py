@@ -13,8 +13,8 @@ readings and, when `reask` chose a prompt for them, its readings under that prom
 """
 from speech.files import transcribe_file
 from speech.listener import Listener, ListenerStats
-from speech.transcriber import Heard, Transcriber, TranscriberError
+from speech.transcriber import Cancelled, Heard, Transcriber, TranscriberError
 from speech.utterance import Hypothesis, Utterance
 
-__all__ = ["Heard", "Hypothesis", "Listener", "ListenerStats", "Transcriber", "TranscriberError", "Utterance",
+__all__ = ["Cancelled", "Heard", "Hypothesis", "Listener", "ListenerStats", "Transcriber", "TranscriberError", "Utterance",
            "transcribe_file"]

@@ -9,10 +9,15 @@ not wall time. A track that stops delivering mid-utterance (network stall, muted
 nothing) is flushed after `STALL_S` without audio, so the words already heard are not held back.
 
 Latency: whisper costs ~200–350 ms whatever the utterance's length, and the end-of-speech silence
-another 300 ms. With `speculate`, whisper starts on the utterance ~100 ms into a pause (in a second
-thread, so the VAD keeps reading audio meanwhile); when the segmenter confirms the end, the text is
-usually ready or nearly so. If the speaker goes on, the guess is discarded: one wasted decode per
-pause of 100–300 ms inside an utterance.
+another 300 ms. With `speculate`, whisper starts on the utterance at the first quiet window of a
+pause, 32 ms in (in a second thread, so the VAD keeps reading audio meanwhile); when the segmenter
+confirms the end ~260 ms later, the readings are ready or nearly so, and they are the very readings
+a decode after the end would give: the same audio, cut the same way. If the speaker goes on, the
+guess is called off at once (whisper stops after the step it is in: speech/transcriber.py) and
+counted as wasted, with the whisper time it took (`ListenerStats`).
+
+`reask`, when given, is this person's: the recogniser's choice of a second prompt, which may read
+their scene (whisper is asked again only where no first reading makes sense in it).
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import av
@@ -30,7 +35,7 @@ import numpy as np
 from speech.audio import SAMPLE_RATE, Resampler
 from speech.segmenter import Segment
 from speech.stream import SpeechStream
-from speech.transcriber import Heard, Transcriber
+from speech.transcriber import Heard, Reask, Transcriber
 from speech.utterance import Utterance
 
 log = logging.getLogger(__name__)
@@ -55,6 +60,16 @@ class ListenerStats:
     transcribe_ms_total: float
     speculative_hits: int  # utterances whose text was decoded during the end-of-speech silence
     speculative_misses: int  # decodes started on a pause the speaker then talked through
+    speculative_wasted_ms: float = 0.0  # whisper time those decodes took before they stopped
+
+
+@dataclass
+class _Guess:
+    """A decode started on a pause: the span it heard, its future readings, how to call it off."""
+    span: tuple[float, float]  # (start_s, end_s): equal spans are equal audio
+    cancel: threading.Event = field(default_factory=threading.Event)
+    future: Future | None = None
+    ms: float = 0.0  # whisper time it took, once done
 
 
 class Listener:
@@ -63,15 +78,18 @@ class Listener:
 
     def __init__(self, transcriber: Transcriber, on_utterance: Callable[[Utterance], None], *,
                  end_silence_ms: int = 300, max_utterance_s: float = 15.0,
-                 on_speech_start: Callable[[], None] | None = None, speculate: bool = True) -> None:
+                 on_speech_start: Callable[[], None] | None = None, speculate: bool = True,
+                 reask: Reask | None = None) -> None:
         self._transcriber = transcriber
         self._on_utterance = on_utterance
         self._on_speech_start = on_speech_start
+        self._reask = reask
         self._stream = SpeechStream(end_silence_ms=end_silence_ms, max_utterance_s=max_utterance_s,
                                     on_speech_start=self._speech_started,
-                                    on_pause=self._speculate if speculate else None)
-        # One decode ahead at most: (start_s, end_s) of the guessed segment → its future text.
-        self._guess: tuple[tuple[float, float], Future] | None = None
+                                    on_pause=self._speculate if speculate else None,
+                                    on_resume=self._drop_guess if speculate else None)
+        # One decode ahead at most, on the utterance as cut at the pause under way.
+        self._guess: _Guess | None = None
         self._guesser = ThreadPoolExecutor(1, thread_name_prefix="speech-guess") if speculate else None
         self._resampler = Resampler()
         self._chunks: deque[tuple[np.ndarray, float]] = deque()  # (16 kHz samples, monotonic time pushed)
@@ -83,7 +101,7 @@ class Listener:
         self._dropped = 0
         self._utterances = self._rejected = self._failed = self._stalls = 0
         self._hits = self._misses = 0
-        self._transcribe_ms = 0.0
+        self._transcribe_ms = self._wasted_ms = 0.0
         self._thread = threading.Thread(target=self._work, name="speech-listener", daemon=True)
         self._thread.start()
 
@@ -94,7 +112,7 @@ class Listener:
                 received_s=self._received / SAMPLE_RATE, dropped_s=self._dropped / SAMPLE_RATE,
                 backlog_s=self._backlog / SAMPLE_RATE, utterances=self._utterances, rejected=self._rejected,
                 failed=self._failed, stalls=self._stalls, transcribe_ms_total=self._transcribe_ms,
-                speculative_hits=self._hits, speculative_misses=self._misses,
+                speculative_hits=self._hits, speculative_misses=self._misses, speculative_wasted_ms=self._wasted_ms,
             )
 
     # ---- event loop side: cheap, never blocks on the worker ----
@@ -174,23 +192,39 @@ class Listener:
     def _speculate(self, segment: Segment) -> None:
         """A pause began: decode the utterance as it stands, while the VAD waits for the end."""
         self._drop_guess()
-        self._guess = ((segment.start_s, segment.end_s), self._guesser.submit(self._transcriber.hear, segment.audio))
+        guess = _Guess((segment.start_s, segment.end_s))
+        guess.future = self._guesser.submit(self._hear_guess, guess, segment.audio)
+        self._guess = guess
+
+    def _hear_guess(self, guess: _Guess, audio: np.ndarray) -> Heard:
+        started = time.perf_counter()
+        try:
+            return self._transcriber.hear(audio, reask=self._reask, cancelled=guess.cancel)
+        finally:
+            guess.ms = (time.perf_counter() - started) * 1000
 
     def _drop_guess(self) -> None:
-        if self._guess is not None:
-            self._guess[1].cancel()  # a no-op once whisper has started on it: it then runs to the end
-            self._guess = None
+        """The speaker went on (or the cut differs): the guess is wasted; whisper stops after its step."""
+        guess, self._guess = self._guess, None
+        if guess is not None:
+            guess.cancel.set()
             with self._cond:
                 self._misses += 1
+            guess.future.add_done_callback(lambda _: self._wasted(guess.ms))  # at once if it is done
+
+    def _wasted(self, ms: float) -> None:
+        with self._cond:
+            self._wasted_ms += ms
 
     def _transcribe(self, segment: Segment) -> Heard:
-        if self._guess is not None and self._guess[0] == (segment.start_s, segment.end_s):
-            future, self._guess = self._guess[1], None
+        guess = self._guess
+        if guess is not None and guess.span == (segment.start_s, segment.end_s):
+            self._guess = None
             with self._cond:
                 self._hits += 1
-            return future.result()  # same audio: the guess is the answer
+            return guess.future.result()  # same audio: the guess is the answer
         self._drop_guess()
-        return self._transcriber.hear(segment.audio)
+        return self._transcriber.hear(segment.audio, reask=self._reask)
 
     def _deliver(self, segment: Segment, speech_end_at: float | None) -> None:
         try:

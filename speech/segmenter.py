@@ -6,9 +6,10 @@ windows below the end threshold (hysteresis: starting needs more confidence than
 Blips shorter than `min_speech_ms` are dropped; utterances are cut at `max_utterance_s`.
 
 `on_pause` offers the segment as it would be cut if the silence just begun were the end, as soon as
-the kept tail is complete (~100 ms into the silence): the live path starts whisper then, and the
-remaining ~200 ms of the end-silence wait overlap with decoding. If the speaker goes on, the cut
-segment differs (different end) and the tentative result is discarded.
+the kept tail is complete (the first silent window, 32 ms into the silence): the live path starts
+whisper then, and the remaining ~260 ms of the end-silence wait overlap with decoding. If the speaker
+goes on, `on_resume` says so at once (the tentative result is discarded), and the next cut differs
+(a different end).
 """
 from __future__ import annotations
 
@@ -27,8 +28,11 @@ PRE_ROLL_MS = 200
 # Speech that reaches the length cap is cut at its quietest window within the last second, so the
 # cut falls between words where it can, not through one; the rest starts the next utterance.
 CAP_SEARCH_MS = 1000
-# Silence appended after the speech: whisper drops a final word that ends exactly at the cut.
-TAIL_MS = 100
+# Silence kept after the speech: one VAD window. Silero's probability falls below END_THRESHOLD only
+# after a word's last sound has faded, so the first quiet window already holds its end; a longer tail
+# only delays the moment a pause's decode can start. On the tuning clips (tools/bench/speech_tuning.py
+# in four noises, 144 commands) one window understood 127, three windows (100 ms, the old tail) 126.
+TAIL_MS = 32
 
 
 @dataclass
@@ -42,11 +46,14 @@ class Segment:
 class Segmenter:
     def __init__(self, end_silence_ms: int = 300, max_utterance_s: float = 15.0, min_speech_ms: int = 200,
                  on_speech_start: Callable[[], None] | None = None,
-                 on_pause: Callable[[Segment], None] | None = None) -> None:
+                 on_pause: Callable[[Segment], None] | None = None,
+                 on_resume: Callable[[], None] | None = None) -> None:
         # Fired once per utterance when its speech has lasted `min_speech_ms`: a click or a cough
         # shorter than that never raises it, so a "listening…" cue does not flicker on noise.
         self._on_speech_start = on_speech_start
         self._on_pause = on_pause
+        self._on_resume = on_resume  # speech went on after a pause was offered
+        self._paused = False
         self._end_windows = max(1, round(end_silence_ms * SAMPLE_RATE / 1000 / WINDOW))
         self._max_windows = max(1, round(max_utterance_s * SAMPLE_RATE / WINDOW))
         self._min_speech_windows = max(1, round(min_speech_ms * SAMPLE_RATE / 1000 / WINDOW))
@@ -82,12 +89,17 @@ class Segmenter:
         if probability >= END_THRESHOLD:
             self._speech_windows += 1
             self._silent_run = 0
+            if self._paused:
+                self._paused = False
+                if self._on_resume is not None:
+                    self._on_resume()
             if self._speech_windows == self._min_speech_windows and self._on_speech_start is not None:
                 self._on_speech_start()
         else:
             self._silent_run += 1
             if (self._silent_run == self._tail_windows < self._end_windows and self._on_pause is not None
                     and self._speech_windows >= self._min_speech_windows):
+                self._paused = True
                 self._on_pause(self._cut(len(self._windows), complete=True))
         if self._silent_run >= self._end_windows:
             return self._finish(complete=True)
@@ -121,6 +133,7 @@ class Segmenter:
     def _finish(self, complete: bool) -> Segment | None:
         windows, speech, trailing_silence = self._windows, self._speech_windows, self._silent_run
         self._windows, self._probabilities, self._speech_windows, self._silent_run = [], [], 0, 0
+        self._paused = False
         if speech < self._min_speech_windows:
             return None
         # Keep a short tail of the trailing silence, drop the rest (a complete segment ends in

@@ -13,10 +13,11 @@ from speech.vad import WINDOW, StreamingVad
 class SpeechStream:
     def __init__(self, *, end_silence_ms: int = 300, max_utterance_s: float = 15.0, vad: StreamingVad | None = None,
                  on_speech_start: Callable[[], None] | None = None,
-                 on_pause: Callable[[Segment], None] | None = None) -> None:
+                 on_pause: Callable[[Segment], None] | None = None,
+                 on_resume: Callable[[], None] | None = None) -> None:
         self._vad = vad or StreamingVad()
         self._segmenter = Segmenter(end_silence_ms, max_utterance_s, on_speech_start=on_speech_start,
-                                    on_pause=on_pause)
+                                    on_pause=on_pause, on_resume=on_resume)
         self._pending = np.zeros(0, np.float32)
 
     @property

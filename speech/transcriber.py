@@ -16,10 +16,14 @@ from a beam (`hypotheses`), plus, for a short utterance, the n-best of a second 
 encoder output with a prompt of short commands (`short_prompt`): alone, "undo" is heard as "under"
 or "I do" under the long prompt, and as "Undo." under a prompt of one-word commands. The decoder
 is cheap next to the encoder, so the second decode costs ~20-40 ms. With `reask`, a function given
-at construction (the recogniser's: world/recognition.py), the same encoder output is decoded once
-more when that function reads the first readings and names a prompt (the nearest-sounding catalog
-names for a word nothing explains): `Heard.reasked`. So speech asks whisper again itself, and the
-readings travel one way, to whoever chooses among them.
+at construction or per call (the recogniser's: world/recognition.py), the same encoder output is
+decoded once more when that function reads the first readings and names a prompt (the
+nearest-sounding catalog names for a word nothing explains): `Heard.reasked`. So speech asks whisper
+again itself, and the readings travel one way, to whoever chooses among them.
+
+A decode started on a guess (speech/listener.py starts one as soon as the speaker pauses) can be
+called off with `cancelled`: `hear` looks at it before each of its steps (encode, each decode) and
+raises `Cancelled`, so a pause the speaker talks through costs at most the step under way.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -73,6 +77,18 @@ class Heard:
 # The one way a Transcriber fails to start: its model is missing or unreadable (the message says what to do).
 TranscriberError = WhisperModelError
 
+# Given whisper's first readings of an utterance as (text, log-probability per token), best first:
+# the prompt to decode the same audio under once more, or None.
+Reask = Callable[[Sequence[tuple[str, float]]], "str | None"]
+
+
+class Cancelled(Exception):
+    """`hear` was called off (its `cancelled` was set) before it finished."""
+
+
+class Flag(Protocol):
+    def is_set(self) -> bool: ...
+
 
 class Transcriber:
     """Loaded once, shared by every session; `transcribe` may be called from any thread."""
@@ -81,8 +97,7 @@ class Transcriber:
 
     def __init__(self, model: str | Path | None = None, threads: int = 2, beam_size: int = 1,
                  vocabulary: Sequence[str] = (), *, prompt: str | None = None, hypotheses: int = 1,
-                 short_prompt: str | None = None,
-                 reask: Callable[[Sequence[str]], str | None] | None = None) -> None:
+                 short_prompt: str | None = None, reask: Reask | None = None) -> None:
         """`model`: "base" (the default), "tiny.en" or a CTranslate2 whisper directory (speech/models.py).
         `vocabulary`: phrases the speaker is likely to say, given to whisper as its prompt.
         Whisper continues the style and words of its prompt, so it hears "wizard hat", not "was it
@@ -92,7 +107,8 @@ class Transcriber:
         sentences, not names. `prompt` gives the whole prompt verbatim instead. `hypotheses`: how
         many readings `hear` returns from a beam at least that wide; `short_prompt`: the prompt
         of the second decode of short utterances (none without it); `reask(readings)`: the
-        prompt to decode the same audio under once more, or None (see the module docstring)."""
+        prompt to decode the same audio under once more, or None (see the module docstring); a
+        call's own `reask` replaces it."""
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -125,10 +141,17 @@ class Transcriber:
         heard = self.hear(audio16k)
         return heard.text, heard.ms
 
-    def hear(self, audio16k: np.ndarray) -> Heard:
-        """Whisper's readings of one utterance, best first; none for what it judges not speech."""
+    def hear(self, audio16k: np.ndarray, *, reask: Reask | None = None, cancelled: Flag | None = None) -> Heard:
+        """Whisper's readings of one utterance, best first; none for what it judges not speech.
+        `reask`: this call's instead of the transcriber's. Raises `Cancelled` once `cancelled` is
+        set, at the next step."""
         import ctranslate2
 
+        def go_on() -> None:
+            if cancelled is not None and cancelled.is_set():
+                raise Cancelled
+
+        reask = reask or self._reask
         started = time.perf_counter()
         features = self._whisper.feature_extractor(np.asarray(audio16k, np.float32))  # (80, frames)
         # Longer audio (a cap raised past 15 s) gets whisper's native 30 s window; beyond that it is cut.
@@ -139,16 +162,20 @@ class Transcriber:
         # ~3 tokens per second of speech is typical; the cap stops a rare loop early.
         max_new = 16 + int(6 * used / 100)
         with self._lock:
+            go_on()
             encoded = self._whisper.model.encode(ctranslate2.StorageView.from_array(window))
+            go_on()
             hypotheses = self._decode(encoded, self._prompt_tokens, max_new, self.beam_size, self.hypotheses,
                                       judge_speech=True)
             if hypotheses and self._short_tokens is not None and len(audio16k) <= SHORT_UTTERANCE_S * SAMPLE_RATE:
+                go_on()
                 hypotheses += self._decode(encoded, self._short_tokens, max_new, SHORT_HYPOTHESES, SHORT_HYPOTHESES)
         hypotheses = _distinct(hypotheses)
         reasked: list[Hypothesis] = []
-        prompt = self._reask([h.text for h in hypotheses]) if self._reask and hypotheses else None
+        prompt = reask([(h.text, h.score) for h in hypotheses]) if reask and hypotheses else None
         if prompt:
             with self._lock:
+                go_on()
                 reasked = _distinct(self._decode(encoded, self._tokens(prompt), max_new, REASK_HYPOTHESES,
                                                  REASK_HYPOTHESES))
         return Heard(tuple(hypotheses), (time.perf_counter() - started) * 1000, tuple(reasked))

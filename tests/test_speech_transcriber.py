@@ -103,9 +103,44 @@ def test_whisper_is_asked_again_under_the_prompt_reask_chooses_and_only_then(voi
     transcriber = Transcriber(threads=2, prompt=base.prompt, hypotheses=base.hypotheses, reask=reask)
     audio = np.concatenate([silence(0.3), voices("give me a helmet"), silence(0.3)])
     first = transcriber.hear(audio)
-    assert asked[0] == [h.text for h in first.hypotheses]  # it chose from whisper's first readings
+    assert asked[0] == [(h.text, h.score) for h in first.hypotheses]  # it chose from whisper's first readings
     assert first.reasked and "helmet" in first.reasked[0].text.lower()
     assert transcriber.hear(audio).reasked == ()  # no prompt chosen: no second decode
+
+
+def test_a_call_made_to_ask_again_replaces_the_transcribers_own_reask(voices):
+    from speech import Transcriber
+
+    base = load_transcriber(n_best=True)
+    transcriber = Transcriber(threads=2, prompt=base.prompt, hypotheses=base.hypotheses,
+                              reask=lambda readings: pytest.fail("the call's own reask is asked instead"))
+    audio = np.concatenate([silence(0.3), voices("give me a helmet"), silence(0.3)])
+    heard = transcriber.hear(audio, reask=lambda readings: "Give me a helmet. Give me a hat.")
+    assert heard.reasked and "helmet" in heard.reasked[0].text.lower()
+
+
+class CalledOffAfter:
+    """A cancel flag that is set once it has been looked at `checks` times."""
+
+    def __init__(self, checks: int) -> None:
+        self.left, self.looked = checks, 0
+
+    def is_set(self) -> bool:
+        self.looked += 1
+        self.left -= 1
+        return self.left < 0
+
+
+def test_a_called_off_decode_stops_before_its_next_step(voices):
+    from speech import Cancelled
+
+    transcriber = load_transcriber(n_best=True)
+    audio = np.concatenate([silence(0.3), voices("give me a helmet"), silence(0.3)])
+    flag = CalledOffAfter(1)  # not yet at the start; called off while the encoder runs
+    with pytest.raises(Cancelled):
+        transcriber.hear(audio, cancelled=flag)
+    assert flag.looked == 2  # looked at before encoding and again before decoding: no decode ran
+    assert transcriber.hear(audio, cancelled=CalledOffAfter(10)).hypotheses  # a flag never set changes nothing
 
 
 def test_noise_is_not_heard_as_readings_either():
