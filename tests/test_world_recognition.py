@@ -7,7 +7,7 @@ import pytest
 from world import Catalog, Scene
 from world.interpreter import Interpreter
 from world.phonetics import Sounds, spell
-from world.recognition import Recogniser, short_prompt
+from world.recognition import DOUBT_MARGIN, Recogniser, short_prompt
 
 SOUND_ALIKES = [
     # (heard, meant): close enough to be taken for each other
@@ -86,9 +86,9 @@ def test_the_event_says_what_was_heard_and_what_was_understood(recogniser):
 
 def test_whisper_is_asked_again_with_the_nearest_sounding_names_of_an_unknown_word(recogniser):
     # "carry wah joe" is nearest to Caravaggio, but not near enough to be taken for it unasked
-    prompt = recogniser.reask_prompt(["Paint me like carry wah joe."])
+    prompt = recogniser.reask_prompt([("Paint me like carry wah joe.", -0.9)])
     assert prompt and "Paint me like caravaggio." in prompt
-    assert recogniser.reask_prompt(["Give me a sword."]) is None  # nothing unknown: nothing to ask
+    assert recogniser.reask_prompt([("Give me a sword.", -0.2)]) is None  # nothing unknown: nothing to ask
 
 
 def test_the_second_hearing_is_taken_when_nothing_the_first_heard_makes_sense(recogniser):
@@ -121,3 +121,47 @@ def test_the_short_prompt_is_sentences_of_the_one_word_commands_and_names_no_col
     prompt = short_prompt()
     assert prompt.startswith("Undo. Redo.") and "Bigger." in prompt and prompt.endswith("No.")
     assert not any(f"{colour.capitalize()}." in prompt for colour in Catalog.load().colors)
+
+
+DOUBTS = [
+    # (typed before, whisper's readings, what "did you mean …?" names, or None: nothing asked)
+    ([], [("Make it look like anime.", -0.40), ("Make me look like a Monet.", -0.45)], "Monet"),  # close, another scene
+    (["give me a sword"], [("Take me to Hawaii.", -0.50), ("Take me to Mordor.", -0.56)], "Mordor"),
+    ([], [("Make it look like anime.", -0.40), ("Make it look like manga.", -0.42)], None),  # one scene: they agree
+    ([], [("Make it look like anime.", -0.40), ("Make me look like a Monet.", -0.90)], None),  # far behind
+    ([], [("Make it look like anime.", -0.40), ("Make it look nice.", -0.41)], None),  # the other does nothing
+    ([], [("Give me a sword.", -0.20)], None),  # one reading
+]
+
+
+@pytest.mark.parametrize("before, alternatives, name", DOUBTS)
+def test_the_other_reading_is_offered_only_when_close_and_making_another_scene(recogniser, before, alternatives,
+                                                                             name):
+    scene = say(recogniser, *before)
+    choice = recogniser.choose(scene, alternatives)
+    assert choice.understood.scene == recogniser.understand(scene, alternatives).scene  # the choice is unchanged
+    if name is None:
+        assert choice.doubt is None
+    else:
+        doubt = choice.doubt
+        assert doubt is not None and doubt.name == name and 0 <= doubt.margin <= DOUBT_MARGIN
+        assert doubt.interpretation.scene.state != choice.understood.scene.state
+        assert doubt.interpretation.scene.history[-1] == scene.state  # made on the scene it was said in
+
+
+@pytest.mark.parametrize("reply, answer", [
+    ("Yes.", "yes"), ("Yeah!", "yes"), ("Yes, please.", "yes"), ("The other one.", "yes"), ("Monet.", "yes"),
+    ("Make me look like Monet.", "yes"), ("No.", "no"), ("Nope.", "no"), ("Make it blue.", None),
+    ("Give me a crown.", None), ("Undo.", None),
+])
+def test_a_reply_to_did_you_mean_is_read_as_yes_no_or_another_command(recogniser, reply, answer):
+    doubt = recogniser.choose(Scene.empty(), [("Make it look like anime.", -0.40), ("Make it look like Monet.", -0.45)]).doubt
+    assert doubt.answer(reply) == answer
+
+
+def test_a_reading_the_scene_already_makes_sense_of_is_not_asked_again(recogniser):
+    unknown = [("Make it look like the gas.", -0.5), ("Make it look like Degas.", -0.6)]
+    assert recogniser.reask_prompt(unknown) is not None  # without the scene: an unknown word in the slot
+    assert recogniser.reask_prompt(unknown, Scene.empty()) is None  # "Degas" is understood: no second hearing
+    nothing = [("Paint me like carry wah joe.", -0.9)]
+    assert recogniser.reask_prompt(nothing, Scene.empty()) == recogniser.reask_prompt(nothing)

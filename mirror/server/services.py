@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from mirror.render.stage import SharedStages
     from mirror.server.settings import Settings
     from speech import Listener, Transcriber
-    from world import Catalog, Interpreter
+    from world import Catalog, Interpreter, Scene
     from world.recognition import Recogniser
 
 log = logging.getLogger(__name__)
@@ -61,16 +61,23 @@ class Services:
         )
         return cls(catalog, interpreter, transcriber, recogniser, plan, shared_stages, clips)
 
-    def open_listener(self, settings: "Settings", publish: Callable[[Event], None]) -> "Listener | None":
+    def open_listener(self, settings: "Settings", publish: Callable[[Event], None],
+                      scene: "Callable[[], Scene] | None" = None) -> "Listener | None":
         """One person's ears (a worker thread and its VAD model: call it off the event loop), or
-        None with speech off. What it hears goes out as `UtteranceHeard` and `SpeechStarted`."""
+        None with speech off. What it hears goes out as `UtteranceHeard` and `SpeechStarted`.
+        `scene()`: the person's scene now; whisper is then asked again only when no first reading
+        makes sense in it (world/recognition.py: `reask_prompt`)."""
         if self.transcriber is None:
             return None
         from speech import Listener
 
+        recogniser = self.recogniser
+        reask = (lambda alternatives: recogniser.reask_prompt(alternatives, scene())) \
+            if scene is not None and recogniser is not None else None
         return Listener(self.transcriber, lambda utterance: publish(UtteranceHeard(utterance)),
                         on_speech_start=lambda: publish(SpeechStarted()),
-                        end_silence_ms=settings.end_silence_ms, max_utterance_s=settings.max_utterance_s)
+                        end_silence_ms=settings.end_silence_ms, max_utterance_s=settings.max_utterance_s,
+                        reask=reask)
 
     def close(self) -> None:
         self.shared_stages.close()

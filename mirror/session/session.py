@@ -53,7 +53,7 @@ class Session:
         def heavy() -> tuple[FramePipeline, "Listener | None"]:
             pipeline = FramePipeline.for_session(session, settings, services, metrics, outbox.publish)
             try:
-                return pipeline, services.open_listener(settings, outbox.publish)
+                return pipeline, services.open_listener(settings, outbox.publish, lambda: pipeline.scene.value)
             except BaseException:
                 pipeline.close()
                 raise
