@@ -112,6 +112,19 @@ class SceneChanged(PageEvent):
 
 
 @dataclass(frozen=True)
+class DidYouMean(PageEvent):
+    """A spoken command was applied, but whisper's readings nearly said another thing that makes
+    another scene: the page offers it ("did you mean Monet?") for `seconds`. Saying "yes", "the
+    other one" or its name, or a tap (a `choose_other` message with this `id`), switches to it as
+    one undoable edit (mirror/session/commands.py)."""
+
+    kind: ClassVar[str] = "did_you_mean"
+    id: int
+    other: str  # what the other reading names ("Monet"), or the whole reading
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Pong(PageEvent):
     kind: ClassVar[str] = "pong"
     t: float
@@ -174,6 +187,13 @@ class CommandTyped(Event):
 @dataclass(frozen=True)
 class PingReceived(Event):
     t: float
+
+
+@dataclass(frozen=True)
+class OtherChosen(Event):
+    """The page's "did you mean …?" chip was tapped."""
+
+    id: int  # the DidYouMean it answers
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,15 @@ class PingMessage(_Strict):
     t: float = Field(allow_inf_nan=False)
 
 
-ClientMessage = Annotated[Union[CommandMessage, PingMessage], Field(discriminator="type")]
+class ChooseOtherMessage(_Strict):
+    """A tap on the "did you mean …?" chip: take the reading it offers."""
+
+    v: Literal[1] = 1
+    type: Literal["choose_other"]
+    id: int = Field(ge=0, lt=2**31, strict=True)  # the did_you_mean event's id
+
+
+ClientMessage = Annotated[Union[CommandMessage, PingMessage, ChooseOtherMessage], Field(discriminator="type")]
 _client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
 
@@ -116,7 +124,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def parse_client_message(raw: str | bytes) -> CommandMessage | PingMessage:
+def parse_client_message(raw: str | bytes) -> CommandMessage | PingMessage | ChooseOtherMessage:
     if isinstance(raw, bytes):
         if len(raw) > MAX_MESSAGE_BYTES:
             raise BadMessage(f"message too large ({len(raw)} bytes; limit {MAX_MESSAGE_BYTES})")

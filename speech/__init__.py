@@ -16,5 +16,5 @@ from speech.listener import Listener, ListenerStats
 from speech.transcriber import Cancelled, Heard, Transcriber, TranscriberError
 from speech.utterance import Hypothesis, Utterance
 
-__all__ = ["Cancelled", "Heard", "Hypothesis", "Listener", "ListenerStats", "Transcriber", "TranscriberError", "Utterance",
-           "transcribe_file"]
+__all__ = ["Cancelled", "Heard", "Hypothesis", "Listener", "ListenerStats", "Transcriber", "TranscriberError",
+           "Utterance", "transcribe_file"]

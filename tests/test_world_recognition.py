@@ -155,7 +155,8 @@ def test_the_other_reading_is_offered_only_when_close_and_making_another_scene(r
     ("Give me a crown.", None), ("Undo.", None),
 ])
 def test_a_reply_to_did_you_mean_is_read_as_yes_no_or_another_command(recogniser, reply, answer):
-    doubt = recogniser.choose(Scene.empty(), [("Make it look like anime.", -0.40), ("Make it look like Monet.", -0.45)]).doubt
+    readings = [("Make it look like anime.", -0.40), ("Make it look like Monet.", -0.45)]
+    doubt = recogniser.choose(Scene.empty(), readings).doubt
     assert doubt.answer(reply) == answer
 
 

@@ -1,6 +1,6 @@
 """The data channel to one person's page: the only code that touches it.
 
-    page ──message──▶ rate limit → parse (mirror/messages.py) → CommandTyped / PingReceived on the outbox
+    page ──message──▶ rate limit → parse (mirror/messages.py) → CommandTyped / PingReceived / OtherChosen on the outbox
     outbox ──every PageEvent──▶ the channel (a bounded few wait while it is not open yet)
 
 Messages come from a stranger's page, inside aiortc's SCTP receive loop: whatever one does, it is
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mirror import messages
-from mirror.events import (CommandTyped, Error, Hello, Notice, Outbox, PageEvent, PingReceived, PresenceChanged,
-                           SceneChanged)
+from mirror.events import (CommandTyped, Error, Hello, Notice, OtherChosen, Outbox, PageEvent, PingReceived,
+                           PresenceChanged, SceneChanged)
 from mirror.server.log_limit import limit_repeats
 from mirror.server.rate_limit import TokenBucket
 
@@ -127,7 +127,12 @@ class PageChannel:
             log.warning("session %s: bad message: %s", self._greeting.session, exc)
             self._outbox.publish(Error(str(exc)))
             return
-        event = CommandTyped(message.text) if isinstance(message, messages.CommandMessage) else PingReceived(message.t)
+        if isinstance(message, messages.CommandMessage):
+            event = CommandTyped(message.text)
+        elif isinstance(message, messages.ChooseOtherMessage):
+            event = OtherChosen(message.id)
+        else:
+            event = PingReceived(message.t)
         if not self._outbox.publish(event):  # a part failed on it (logged there): the page is still answered
             self._metrics.message_errors.inc()
             self._outbox.publish(Error("the mirror could not handle that message"))

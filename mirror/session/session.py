@@ -77,7 +77,8 @@ class Session:
         self.page = PageChannel(Greeting(session, stage_names, listener is not None, pipeline.scene.value.to_dict(),
                                          kiosk=settings.kiosk, notices=tuple(services.plan.notices)),
                                 settings, outbox, metrics)
-        self.commands = Commands(session, services, metrics, outbox, pipeline.scene, kiosk=settings.kiosk)
+        self.commands = Commands(session, services, metrics, outbox, pipeline.scene, kiosk=settings.kiosk,
+                                 did_you_mean_s=settings.did_you_mean_s)
         self.stats = SessionStats(session, metrics, pipeline, outbox)
         self.recording = RecordingControl(session, settings, services.clips, metrics, outbox)
         self.kiosk = KioskPresence(session, settings, outbox, metrics) if settings.kiosk else None

@@ -116,6 +116,13 @@
       // Not understood at all (after mirror.js has drawn the caption); "I can't draw X yet" stays as it is.
       else if (!msg.changed && !(msg.not_drawn || []).length) setTimeout(showMissed, 0);
       else showHint(false);
+    } else if (msg.type === "did_you_mean") {
+      showHint(false);
+      setTimeout(() => {  // after mirror.js has drawn the chip: people at a kiosk answer aloud
+        const say = document.createElement("span");
+        say.className = "say"; say.textContent = "say “yes” or tap";
+        document.getElementById("did-you-mean").appendChild(say);
+      }, 0);
     } else if (msg.type === "caption" || msg.type === "listening") {
       clearTimeout(missedTimer);
       document.getElementById("caption").classList.remove("missed");

@@ -178,8 +178,12 @@ function onEvent(msg) {
     showListening();
   } else if (msg.type === "caption") {
     stats.captions.push(msg.text);
+    hideDidYouMean();  // something new was said or typed: the question lapses (or this answers it)
     showCaption(msg.text, null);
+  } else if (msg.type === "did_you_mean") {
+    showDidYouMean(msg);
   } else if (msg.type === "scene") {
+    hideDidYouMean();
     stats.scene = msg.scene;
     renderScene(msg.scene);
     // Said plainly: what it kept as words for the picture but cannot draw, and what it can instead.
@@ -237,6 +241,33 @@ function showCaption(text, understood, cannot = []) {
   clearTimeout(captionTimer);
   captionTimer = setTimeout(() => el.classList.remove("show"), 4000);
 }
+
+// ---- "did you mean …?": the other reading of an unsure spoken command, offered for msg.seconds.
+// Saying "yes" or its name does the same as a tap; the server decides, the page only offers. ----
+const didYouMean = document.createElement("button");
+didYouMean.id = "did-you-mean"; didYouMean.type = "button";
+$("stage").appendChild(didYouMean);
+let didYouMeanTimer = null;
+function showDidYouMean(msg) {
+  stats.didYouMean = { id: msg.id, other: msg.other, shown: true };
+  const name = document.createElement("b");
+  name.textContent = msg.other;
+  didYouMean.replaceChildren("did you mean ", name, "?");
+  didYouMean.dataset.id = msg.id;
+  didYouMean.classList.add("show");
+  clearTimeout(didYouMeanTimer);
+  didYouMeanTimer = setTimeout(hideDidYouMean, msg.seconds * 1000);
+}
+function hideDidYouMean() {
+  clearTimeout(didYouMeanTimer);
+  didYouMean.classList.remove("show");
+  if (stats.didYouMean) stats.didYouMean.shown = false;
+}
+didYouMean.addEventListener("click", () => {
+  if (!didYouMean.classList.contains("show")) return;
+  send({ type: "choose_other", id: Number(didYouMean.dataset.id) });
+  hideDidYouMean();
+});
 
 function renderScene(scene) {
   const chips = $("chips");
