@@ -1,4 +1,4 @@
-"""What the hardening tests (tests/test_hardening_*.py) drive: real servers on loopback (the app in
+"""What the hardening tests (tests/server/, tests/web/ and tests/session/) drive: real servers on loopback (the app in
 a thread, or `mirror serve` itself in a process, where how it runs is what is tested) and the
 clients strangers are: a well-behaved page, a page that vanishes mid-session, one that goes away
 half-way through connecting, and raw offers.

@@ -1,7 +1,7 @@
 """Run the test suite (or some of its tests) N times and print which tests failed, and how often.
 
     python -m tools.suite_runs --runs 5                        # the whole suite, here, 5 times
-    python -m tools.suite_runs --runs 5 tests/test_e2e_hd.py   # one test file, 5 times in a row
+    python -m tools.suite_runs --runs 5 tests/e2e/test_hd_camera.py   # one test file, 5 times in a row
     python -m tools.suite_runs --runs 3 --fresh-clone          # CI's way: clone, `CI=true bash .ci/run`
     python -m tools.suite_runs --runs 2 --fresh-clone --busy-core   # with one core kept busy meanwhile
 

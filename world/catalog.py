@@ -151,7 +151,7 @@ class Catalog:
 
         Whisper continues the style of its prompt: command sentences naming the catalog's things
         cut the word error rate on spoken commands from ~25 % (a plain word list) to ~3 %
-        (tests/test_speech_transcriber.py prints it). Whisper reads only the last ~220 tokens of a
+        (tests/speech/test_transcriber.py prints it). Whisper reads only the last ~220 tokens of a
         prompt, so the props are capped; every theme and style is named, and a correction is
         phrased as people say it (on the spoken tuning set, tools/bench/speech_tuning.py, this
         understood 28 of 36 commands where the props/themes/styles/colours-only prompt got 26).

@@ -1,6 +1,6 @@
 """`mirror bench world`: time per utterance through the interpreter, with and without embeddings.
 
-The utterances are the test tables' (tests/test_world_interpreter.py reads the same kinds of
+The utterances are the test tables' (tests/world/test_interpreter.py reads the same kinds of
 sentences). The baseline, in the same run, is the cheapest possible reading: lower-casing,
 splitting into words and one dictionary lookup per word against the catalog's synonyms.
 """

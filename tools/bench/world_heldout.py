@@ -1,7 +1,7 @@
 """Held-out utterances for `mirror bench world`'s accuracy figure.
 
 Written once, before the interpreter was run on them, as things people might say at the mirror that
-the test tables (tests/test_world_interpreter.py) do not contain; they are not tuned against. Each
+the test tables (tests/world/test_interpreter.py) do not contain; they are not tuned against. Each
 case: commands said before, the utterance, and what the scene must then hold (prop kinds in order,
 theme, style; None = none). A miss here is a fact about the interpreter, not a test failure.
 """

@@ -4,7 +4,7 @@ Written 2026-12-04 in one sitting, BEFORE any of issue 21's interpreter work (co
 negation, names, the most specific name winning, resets, free-text extras) existed, and before the
 interpreter was run on any of them. They are phrased as people talk at a kiosk: fillers, names of
 painters, films and places, corrections, one-word commands. None of them is in the test tables
-(tests/test_world_*.py) or in round 1 (world_heldout.py). They are not tuned against: a miss is
+(tests/world/) or in round 1 (world_heldout.py). They are not tuned against: a miss is
 printed by the bench and stays a miss; an expectation is only changed if it was written wrong
 (say so in the commit).
 

@@ -2,7 +2,7 @@
 
 Written on 2026-12-07 before the library's lookup (names, plurals, keywords, synonyms, meaning) was
 built or tuned, and committed on its own so that its first run is a blind figure. The tests
-(tests/test_world_objects.py) hold other phrases. Ids are the art set's names with "-" as "_"
+(tests/world/test_objects.py) hold other phrases. Ids are the art set's names with "-" as "_"
 (Fluent Emoji flat: "t-rex" → t_rex); a thing the mirror already has a hand-made prop for is that
 prop ("a bird" is the catalog's parrot, "a rose" its flower).
 

@@ -11,7 +11,7 @@ Each operator is one pass over the feature map, and none of them runs in onnxrun
 replaces each chain with one InstanceNormalization node (the same ε; γ and β stay computed from
 the style weights, the node's scale and bias inputs). Measured with `mirror bench neural
 --no-pipeline`: the network 16.5 → 14.7 ms at 192×144 on one thread; outputs equal to 1e-5
-(tests/test_neural_graph.py). A graph without the pattern is returned unchanged.
+(tests/render/neural/test_graph.py). A graph without the pattern is returned unchanged.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ import pytest
 
 from pose import Landmark
 from pose.estimator import HOLD_S, PoseEstimator
-from tests.clips import FPS, clip_frames, empty_frame, person_region, photo_matte, warp_matte
+from tests.camera_clip import FPS, clip_frames, empty_frame, person_region, photo_matte, warp_matte
 
 # Max distance at 640×480 (shoulders ~175 px apart) from where the known motion puts the keypoint.
 # MediaPipe itself wobbles ~10 px on the padded spacesuit's shoulders while the photo moves; the

@@ -10,7 +10,7 @@ from mirror.render.composite.renderer import CROSSFADE_S
 from mirror.render.stage import NEURAL_STYLE, PROMPT_STYLE
 from pose import Landmark, Pose
 from pose.estimator import PoseEstimator
-from tests.clips import FPS, astronaut, clip_frames, clip_transform
+from tests.camera_clip import FPS, astronaut, clip_frames, clip_transform
 from world import Catalog, Prop, Scene
 
 

@@ -5,7 +5,7 @@ import pytest
 from mirror.render.composite.backdrops import PAINTERS, Backdrop
 from mirror.render.composite.cutout import PersonCutout
 from mirror.render.composite.filters import FILTER_IDS, FilterBank
-from tests.clips import clip_frames
+from tests.camera_clip import clip_frames
 from world import Catalog
 
 import cv2

@@ -1,6 +1,6 @@
 """The object library in world/: ~800 things people ask for, found by name, synonym or meaning,
 placed where they are said to go (or where their category puts them), and edited like the
-hand-made props. Rendering is tests/test_composite_objects.py's."""
+hand-made props. Rendering is tests/render/composite/test_objects.py's."""
 from __future__ import annotations
 
 import json

@@ -17,7 +17,7 @@ import yaml
 from mirror.server.settings import Settings
 from tests.haproxy import SHIPPED, haproxy_path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 # The oldest Kubernetes release still supported upstream when these were written.
 KUBERNETES_VERSION = "1.30.0"

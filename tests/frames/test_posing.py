@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mirror.frames.posing import InlinePose, PoseThread
-from tests.clips import clip_frames
+from tests.camera_clip import clip_frames
 from pose import Pose
 from pose.estimator import PoseEstimator
 from pose.landmarks import Landmark

@@ -31,7 +31,7 @@ from mirror.clips.store import ClipStore
 from mirror.rtc.loopback import host_addresses
 from tests.haproxy import HAProxy
 from tests.hardening import LOOPBACK, Page, ServeProcess, connect_page, free_port, metric, post_offer, wait_until
-from tests.test_clips_web import decode_qr_svg
+from tests.web.test_clips import decode_qr_svg
 
 pytestmark = pytest.mark.slow
 

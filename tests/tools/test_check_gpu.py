@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 pytest.importorskip("triton")
 
-from tests.test_diffusion_imports import BLOCKED, BLOCKER  # noqa: E402
+from tests.render.diffusion.test_imports import BLOCKED, BLOCKER  # noqa: E402
 from tools.commands import check  # noqa: E402
 
 QUICK_CHECK = BLOCKER + textwrap.dedent("""
@@ -28,7 +28,7 @@ QUICK_CHECK = BLOCKER + textwrap.dedent("""
 
 
 def test_the_quick_cpu_check_runs_every_section_on_a_box_without_the_media_stack(tmp_path):
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     out = tmp_path / "check.json"
     result = subprocess.run([sys.executable, "-c", QUICK_CHECK.format(blocked=BLOCKED), str(out)], cwd=root,
                             env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=300)

@@ -56,7 +56,7 @@ def test_the_stage_and_its_bench_import_without_the_media_stack(tmp_path, where)
     # As the installed package, and from the repository root as `PYTHONPATH=. python -m …` runs it on
     # a bare GPU box (the package is gpu_kernels, not kernels: Hugging Face's `kernels` distribution,
     # which transformers imports, must not be shadowed).
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[3]
     result = subprocess.run([sys.executable, "-c", SCRIPT.format(blocked=BLOCKED)],
                             cwd=tmp_path if where == "installed" else root,
                             env={**os.environ, "PYTHONPATH": "" if where == "installed" else str(root)},

@@ -1,5 +1,5 @@
 """The operator's view of an unattended mirror: GET /status with the admin token, and `mirror status`
-printing the same. (A live session's fps, presence and stage health: tests/test_e2e_kiosk.py.)"""
+printing the same. (A live session's fps, presence and stage health: tests/e2e/test_kiosk_page.py.)"""
 from __future__ import annotations
 
 import logging

@@ -9,7 +9,7 @@ import torch
 
 from gpu_kernels import frame_io, latent_step, pose_map
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # dispatcher name -> (module, the Triton launch it would take, a call on CPU tensors)
 DISPATCHERS = {

@@ -291,7 +291,7 @@ def test_clear_it_all_and_its_kin_start_over(interpreter, utterance):
 
 NOT_DRAWN = [
     # (said, extras kept for the prompt, what the page is told: (thing, the nearest it can draw)).
-    # Palm trees, dragons, rockets and ships are the object library's now (tests/test_world_objects.py).
+    # Palm trees, dragons, rockets and ships are the object library's now (tests/world/test_objects.py).
     ("give me a magic carpet", ("a magic carpet",), [("a magic carpet", "wizard hat, crystal ball, sparkles")]),
     ("give me a time machine", ("a time machine",), [("a time machine", "alarm clock, timer clock")]),
     # the beach is shown, so it is not offered

@@ -23,7 +23,7 @@ from tools.cli import main
 from tools.commands.kiosk import SERVICE_NAME, systemd_quote
 from tools.testclip import clip_frames
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def read_unit(path: Path) -> configparser.ConfigParser:
