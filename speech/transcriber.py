@@ -4,12 +4,15 @@ Loaded once and shared by every session (a lock serialises calls: CTranslate2 al
 threads it is given). Decoding choices are for latency: greedy at temperature 0 only (the fallback
 schedule made latency swing up to 1 s), no timestamps, each command on its own.
 
-The one departure from `WhisperModel.transcribe`: the encoder sees a 15 s window instead of 30 s.
-Whisper's encoder time is flat in the *window* (the input is padded), and the window is what costs:
-measured here, 30 s → 440 ms p50 per command, 15 s → 200 ms, at the same word error rate (3–4 % on
-tests/test_speech_transcriber.py). Shorter windows make whisper loop ("make it blue. make it blue. …"): 10 s
-already doubles the errors and 8 s loops. Utterances are capped at 15 s by the segmenter, so the
-window always holds the whole utterance. Features, tokenizer and prompt are faster-whisper's own.
+The one departure from `WhisperModel.transcribe`: the encoder sees a 10 s window instead of 30 s
+(15 s, or 30 s, for the rare utterance longer than that). Whisper's encoder time is flat in the
+*window* (the input is padded), and the window is what costs: measured here, 30 s → 440 ms p50 per
+command, 15 s → 200 ms, at the same word error rate (3–4 % on tests/speech/test_transcriber.py).
+With base, 10 s against 15 s (issue 34): encode 93 ms instead of 159, a whole hearing ~100 ms
+shorter, and on the spoken tuning set (tools/bench/speech_tuning.py in four noises and three
+rotations of its voices: 432 commands) 386 understood against 384, WER heard 18.7 % against
+18.4 %, no loop. Shorter still makes whisper loop ("make it blue. make it blue. …"): at 8 s and 6 s
+its decodes ran to their token cap. Features, tokenizer and prompt are faster-whisper's own.
 
 For the recogniser (world/recognition.py) `hear` returns more than one reading: whisper's n-best
 from a beam (`hypotheses`), plus, for a short utterance, the n-best of a second decode of the same
@@ -48,10 +51,13 @@ logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 # Whisper's stock outputs on noise or breath; never a command to the mirror.
 HALLUCINATIONS = {"you", "thank you", "thanks for watching", "thank you for watching", "bye", "okay", "so", "uh",
                   "um", "hmm", "the", "i"}
-# Whisper's own threshold is 0.6. Base, on noise under the command prompt, reads a prompt phrase
-# ("I mean, a sword.") at 0.48-0.56; on the tests' commands in noise down to 5 dB SNR it scores
-# speech at most 0.08 (tiny.en: at most 0.4, noise 0.8 and more).
-NO_SPEECH_PROB = 0.45
+# Whisper's own threshold is 0.6 (30 s window); its no-speech probability falls with the window. Base,
+# 15 s window: noise under the command prompt reads a prompt phrase ("I mean, a sword.") at 0.48-0.56,
+# the tests' commands in noise down to 5 dB SNR at most 0.08. 10 s window, measured on 79 clips of
+# noise (white, brown, pink, hum, babble at 5 levels and 3 lengths, silence, clipping) and the 432
+# spoken tuning commands: 0.25 rejects 72 of the noises (0.45 only 55; the 15 s window at 0.45, 67)
+# and loses no command (the judge also needs a low log-probability or a loop). By window, in frames.
+NO_SPEECH_PROB = {1000: 0.25, 1500: 0.45, 3000: 0.45}
 MIN_AVG_LOGPROB = -1.0
 # ~4 characters a token: keeps a prompt inside whisper's 223-token window (and its decode cheap).
 MAX_PROMPT_CHARS = 800
@@ -93,7 +99,7 @@ class Flag(Protocol):
 class Transcriber:
     """Loaded once, shared by every session; `transcribe` may be called from any thread."""
 
-    WINDOW_FRAMES = 1500  # 15 s of 10 ms mel frames: see the module docstring
+    WINDOWS = (1000, 1500, 3000)  # encoder windows in 10 ms mel frames; the smallest that holds it (see above)
 
     def __init__(self, model: str | Path | None = None, threads: int = 2, beam_size: int = 1,
                  vocabulary: Sequence[str] = (), *, prompt: str | None = None, hypotheses: int = 1,
@@ -155,8 +161,8 @@ class Transcriber:
         started = time.perf_counter()
         features = self._whisper.feature_extractor(np.asarray(audio16k, np.float32))  # (80, frames)
         # Longer audio (a cap raised past 15 s) gets whisper's native 30 s window; beyond that it is cut.
-        frames = self.WINDOW_FRAMES if features.shape[1] <= self.WINDOW_FRAMES else 2 * self.WINDOW_FRAMES
-        window = np.zeros((1, features.shape[0], frames), np.float32)  # (1, 80, 1500 or 3000)
+        frames = next((w for w in self.WINDOWS if features.shape[1] <= w), self.WINDOWS[-1])
+        window = np.zeros((1, features.shape[0], frames), np.float32)  # (1, 80, 1000, 1500 or 3000)
         used = min(frames, features.shape[1])
         window[0, :, :used] = features[:, :used]
         # ~3 tokens per second of speech is typical; the cap stops a rare loop early.
@@ -166,7 +172,7 @@ class Transcriber:
             encoded = self._whisper.model.encode(ctranslate2.StorageView.from_array(window))
             go_on()
             hypotheses = self._decode(encoded, self._prompt_tokens, max_new, self.beam_size, self.hypotheses,
-                                      judge_speech=True)
+                                      no_speech=NO_SPEECH_PROB[frames])
             if hypotheses and self._short_tokens is not None and len(audio16k) <= SHORT_UTTERANCE_S * SAMPLE_RATE:
                 go_on()
                 hypotheses += self._decode(encoded, self._short_tokens, max_new, SHORT_HYPOTHESES, SHORT_HYPOTHESES)
@@ -181,9 +187,10 @@ class Transcriber:
         return Heard(tuple(hypotheses), (time.perf_counter() - started) * 1000, tuple(reasked))
 
     def _decode(self, encoded, prompt_tokens: list[int], max_new: int, beam_size: int, hypotheses: int, *,
-                judge_speech: bool = False) -> list[Hypothesis]:
-        """The n-best of one decode of `encoded`, cleaned. With `judge_speech`, none when whisper
-        judges the audio not speech."""
+                no_speech: float | None = None) -> list[Hypothesis]:
+        """The n-best of one decode of `encoded`, cleaned. Given `no_speech` (the window's
+        NO_SPEECH_PROB), none when whisper judges the audio not speech."""
+        judge_speech = no_speech is not None
         result = self._whisper.model.generate(
             encoded, [prompt_tokens], beam_size=beam_size, num_hypotheses=hypotheses,
             max_length=len(prompt_tokens) + max_new, suppress_blank=True, suppress_tokens=self._suppress,
@@ -194,7 +201,7 @@ class Transcriber:
             tokens = [t for t in sequence if t < self._tokenizer.eot]
             avg_log_prob = result.scores[rank] if result.scores else 0.0  # CTranslate2 normalises by length
             looped = len(tokens) >= max_new - 1
-            if judge_speech and rank == 0 and result.no_speech_prob > NO_SPEECH_PROB and (
+            if judge_speech and rank == 0 and result.no_speech_prob > no_speech and (
                     avg_log_prob < MIN_AVG_LOGPROB or looped):
                 # Whisper's own rule, plus: on noise, the prompt's style makes it loop confidently
                 # ("a bow, a bow, a bow, …" at -0.85) rather than guess. Speech scored <= 0.4 here.
