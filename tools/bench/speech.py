@@ -12,7 +12,9 @@ starting whisper during the end-of-speech silence (speculation), to show what th
 
 First, spoken commands → scene edits (issue 21): the held-out spoken set and the recognition's
 tuning set, each command understood against a scene, with command accuracy and end of speech →
-edited scene; `--no-recogniser` gives the path without the recogniser for comparison.
+edited scene; `--no-recogniser` gives the path without the recogniser for comparison. With them
+(issue 34): that latency by utterance length, how often a decode started in a pause was wasted (the
+speaker went on) and the whisper time it cost, and how often "did you mean …?" would be asked.
 """
 from __future__ import annotations
 
@@ -88,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(0)
     variants = {"speculative": True, "plain": False}  # whisper started in the pause, or at the end
     latency = {k: [] for k in variants}
+    cpu = {k: [] for k in variants}  # process CPU seconds per utterance: what speculation adds
     transcribe_ms = {k: [] for k in variants}
     errors = {k: [0, 0] for k in [*variants, "baseline"]}
     missed = {k: 0 for k in variants}
@@ -106,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
                 listener = Listener(transcriber, lambda u: (heard.append((u, time.monotonic())), done.set()),
                                     end_silence_ms=settings.end_silence_ms, max_utterance_s=settings.max_utterance_s,
                                     speculate=speculate)
+                cpu_started = time.process_time()
                 for frame in _aiortc_frames(audio16k):
                     started = time.perf_counter()
                     listener.push(frame)  # on the event loop in the server: must stay cheap
@@ -113,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
                     time.sleep(FRAME / RATE / args.pace)
                 done.wait(10)
                 listener.close()
+                cpu[name].append(time.process_time() - cpu_started)
                 _count(errors[name], phrase, " ".join(u.text for u, _ in heard))
                 if heard and heard[0][0].speech_end_at is not None:
                     utterance, at = heard[0]
@@ -136,8 +141,9 @@ def run(args: argparse.Namespace) -> int:
 
     wer = {k: (e / n if n else float("nan")) for k, (e, n) in errors.items()}
     base50 = percentile_ms(theirs, 50)
-    decoder = "greedy" if settings.beam_size == 1 else f"beam {settings.beam_size}"
-    rows = [[f"mirror live path, {name} (VAD stream + whisper {settings.whisper_model} {decoder}, prompt, 15 s window)",
+    decoder = "greedy" if transcriber.beam_size == 1 else f"beam {transcriber.beam_size}"
+    window = f"{transcriber.WINDOWS[0] / 100:g} s window"
+    rows = [[f"mirror live path, {name} (VAD stream + whisper {settings.whisper_model} {decoder}, prompt, {window})",
              percentile_ms(latency[name], 50), percentile_ms(latency[name], 95),
              ratio(percentile_ms(latency[name], 50), base50), f"{wer[name]:.1%}", len(latency[name])]
             for name in variants]
@@ -153,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
           f"transcribe p50 {np.median(ms):.0f} ms), VAD + segmenter {vad_seconds / audio_seconds:.4f}")
     print(f"Listener.push() per 20 ms frame (event-loop cost): p50 {percentile_ms(push_seconds, 50) * 1000:.0f} µs, "
           f"p99 {percentile_ms(push_seconds, 99) * 1000:.0f} µs")
+    print("process CPU per utterance (VAD, whisper, wasted decodes): " +
+          ", ".join(f"{name} {np.median(cpu[name]):.2f} s (mean {np.mean(cpu[name]):.2f})" for name in variants))
     print(f"utterances missed: {missed}")
     print("e.g. heard:", "; ".join(examples))
     if not args.no_frames:
@@ -177,9 +185,10 @@ def _spoken_commands(transcriber, interpreter, recogniser, settings: Settings, p
         ("held-out", SPOKEN, condition),
         ("tuning", TUNING, lambda i: (tuning_voices[i % 5], 130 + 20 * (i % 4), ("white noise", "whitenoise", 20))),
     )
-    rows, misses = [], []
+    rows, misses, results = [], [], []
     for name, cases, conditions in sets:
         result = _spoken_set(cases, conditions, transcriber, interpreter, recogniser, settings, pace, BABBLE)
+        results.append(result)
         rows.append([name, len(cases), f"{result['wer_heard']:.1%}", f"{result['wer']:.1%}",
                      f"{result['right']}/{len(cases)} ({100 * result['right'] / len(cases):.1f} %)",
                      percentile_ms(result["latency"], 50), percentile_ms(result["latency"], 95),
@@ -194,6 +203,35 @@ def _spoken_commands(transcriber, interpreter, recogniser, settings: Settings, p
                  "p95 ms", "understand p50 ms", "n timed"], rows)
     for name, miss in misses:
         print(f"  missed ({name}): {miss}")
+    _by_length([(seconds, latency) for r in results for seconds, latency in r["by_length"]])
+    whisper = [w for r in results for w in r["whisper"]]
+    ready = sum(1 for _, after_end in whisper if after_end is not None and after_end < 5)
+    print(f"whisper per utterance p50 {np.median([ms for ms, _ in whisper]):.0f} ms, p95 "
+          f"{np.percentile([ms for ms, _ in whisper], 95):.0f} ms; its readings were ready when the end of speech was "
+          f"known (decoded in the pause) for {ready} of {len(whisper)}")
+    hits, misses_, wasted, whisper = (sum(r["speculation"][k] for r in results) for k in range(4))
+    print(f"decodes started in a pause: {hits + misses_}, used {hits}, wasted {misses_} "
+          f"({misses_ / max(1, hits + misses_):.0%}: the speaker went on); whisper time of the wasted ones "
+          f"{wasted:.0f} ms of {whisper + wasted:.0f} ms ({wasted / max(1.0, whisper + wasted):.1%}), "
+          f"{wasted / max(1, sum(len(r['by_length']) for r in results)):.0f} ms per utterance")
+    for (name, _, _), result in zip(sets, results):
+        asked = result["asked"]
+        print(f"did you mean (world/recognition.py DOUBT_MARGIN), {name}: asked for {len(asked)} of "
+              f"{result['utterances']} commands; the chosen reading right {sum(ok for ok, _, _ in asked)}, "
+              f"the offered one right {sum(other for _, other, _ in asked)}"
+              + "".join(f"\n  offered {line}" for _, _, line in asked))
+
+
+LENGTHS = ((0.0, 1.0), (1.0, 1.5), (1.5, 2.0), (2.0, 2.5), (2.5, 99.0))  # seconds of the utterance as cut
+
+
+def _by_length(timed: list[tuple[float, float]]) -> None:
+    rows = []
+    for low, high in LENGTHS:
+        latencies = [latency for seconds, latency in timed if low <= seconds < high]
+        label = f"{low:.1f}–{high:.1f} s" if high < 99 else f"≥ {low:.1f} s"
+        rows.append([label, len(latencies), percentile_ms(latencies, 50), percentile_ms(latencies, 95)])
+    print_table("speech end → edit by utterance length (both sets)", ["utterance", "n", "p50 ms", "p95 ms"], rows)
 
 
 def _spoken_set(cases, conditions, transcriber, interpreter, recogniser, settings: Settings, pace: float,
@@ -204,6 +242,8 @@ def _spoken_set(cases, conditions, transcriber, interpreter, recogniser, setting
     from world import Scene
 
     latency, understand_s, heard_pairs, understood_pairs, misses = [], [], [], [], []
+    by_length, asked, whisper = [], [], []  # whisper: (its ms, end of speech → readings ms) per utterance
+    speculation = [0, 0, 0.0, 0.0]  # decodes used, wasted; whisper ms wasted, used
     right, by_noise = 0, {}
     with tempfile.TemporaryDirectory() as tmp:
         for i, (before, spoken, props, theme, style) in enumerate(cases):
@@ -218,24 +258,39 @@ def _spoken_set(cases, conditions, transcriber, interpreter, recogniser, setting
 
             def understand(utterance, scene=scene) -> None:
                 started = time.perf_counter()
+                doubt = None
                 if recogniser is not None:
-                    result = recogniser.understand(scene, [(h.text, h.score) for h in utterance.alternatives],
-                                                   [(h.text, h.score) for h in utterance.reasked])
+                    choice = recogniser.choose(scene, [(h.text, h.score) for h in utterance.alternatives],
+                                               [(h.text, h.score) for h in utterance.reasked])
+                    result, doubt = choice.understood, choice.doubt
                 else:
                     result = interpreter.apply(scene, utterance.text)
-                heard.append((utterance, result, time.monotonic(), time.perf_counter() - started))
+                heard.append((utterance, result, time.monotonic(), time.perf_counter() - started, doubt))
                 done.set()
 
+            # As the server hears: whisper asked again only where no first reading makes sense in the scene.
+            reask = (lambda alternatives, scene=scene: recogniser.reask_prompt(alternatives, scene)) \
+                if recogniser is not None else None
             listener = Listener(transcriber, understand, end_silence_ms=settings.end_silence_ms,
-                                max_utterance_s=settings.max_utterance_s)
+                                max_utterance_s=settings.max_utterance_s, reask=reask)
             for frame in _aiortc_frames(audio16k):
                 listener.push(frame)
                 time.sleep(FRAME / RATE / pace)
             done.wait(10)
             listener.close()
-            heard_pairs.append((spoken, " ".join(u.text for u, _, _, _ in heard)))
-            understood_pairs.append((spoken, " ".join(r.utterance for _, r, _, _ in heard)))
+            stats = listener.stats
+            speculation[0] += stats.speculative_hits
+            speculation[1] += stats.speculative_misses
+            speculation[2] += stats.speculative_wasted_ms
+            speculation[3] += stats.transcribe_ms_total
+            heard_pairs.append((spoken, " ".join(u.text for u, *_ in heard)))
+            understood_pairs.append((spoken, " ".join(r.utterance for _, r, *_ in heard)))
             ok = len(heard) == 1 and scene_matches(heard[0][1].scene, props, theme, style)
+            for utterance, result, _, _, doubt in heard:
+                if doubt is not None:
+                    other_ok = len(heard) == 1 and scene_matches(doubt.interpretation.scene, props, theme, style)
+                    asked.append((ok, other_ok, f"{doubt.name!r} for {spoken!r}, understood {result.utterance!r} "
+                                                f"({doubt.margin:.2f} ahead)"))
             right += ok
             tally = by_noise.setdefault(noise_name, [0, 0])
             tally[0] += ok
@@ -243,6 +298,8 @@ def _spoken_set(cases, conditions, transcriber, interpreter, recogniser, setting
             if heard and heard[0][0].speech_end_at is not None:
                 latency.append(heard[0][2] - heard[0][0].speech_end_at)
                 understand_s.append(heard[0][3])
+                by_length.append((heard[0][0].end_s - heard[0][0].start_s, latency[-1]))
+                whisper.append((heard[0][0].transcribe_ms, heard[0][0].latency_ms))
             if not ok:
                 got = (f"heard {heard[0][0].text!r}, understood {heard[0][1].utterance!r} → "
                        f"{describe_scene(heard[-1][1].scene)}") if heard else "nothing heard"
@@ -250,14 +307,19 @@ def _spoken_set(cases, conditions, transcriber, interpreter, recogniser, setting
     from speech.wer import word_error_rate
 
     return {"wer_heard": word_error_rate(heard_pairs), "wer": word_error_rate(understood_pairs), "right": right,
-            "latency": latency, "understand": understand_s, "misses": misses, "by_noise": by_noise}
+            "latency": latency, "understand": understand_s, "misses": misses, "by_noise": by_noise,
+            "by_length": by_length, "speculation": speculation, "asked": asked, "utterances": len(cases),
+            "whisper": whisper}
 
 
 def _frames_while_transcribing(transcriber, settings: Settings, seconds: float = 6.0) -> None:
-    """The mirror's frame path (default stages, camera at 30 fps) alone, and while whisper
-    transcribes back to back on its own thread (someone talking without pause: the worst case)."""
+    """The mirror's frame path (default stages, camera at 30 fps) alone; while a person speaks
+    commands with pauses into a live Listener (decodes start in every pause, wasted ones included);
+    and while whisper transcribes back to back on its own thread (talking without pause: the worst
+    case). Frames dropped: camera frames that never came out (the frame path's slots replaced them)."""
     from tools.bench.neural import pipeline_rate
     from mirror.render.registry import open_stages
+    from speech import Listener
     from tools.testclip import clip_frames
     from pose.estimator import PoseEstimator
     from world import Catalog, Interpreter, Scene
@@ -268,17 +330,29 @@ def _frames_while_transcribing(transcriber, settings: Settings, seconds: float =
     frames = [f.image for f in clip_frames(90, settings.width, settings.height)]
     with tempfile.TemporaryDirectory() as tmp:
         speech = speak("give me a sword and make it bigger and blue", Path(tmp) / "s.wav", VOICES[0], SPEEDS[0])
-    rows, runs = [], 0
-    for talking in (False, True):
+        said = [speak(p, Path(tmp) / f"c{i}.wav", VOICES[i % 4], SPEEDS[i % 3]) for i, p in enumerate(PHRASES[:6])]
+    pause = np.zeros(int(1.2 * 16_000), np.float32)
+    commands = list(_aiortc_frames(np.concatenate([np.concatenate([s, pause]) for s in said])))
+    rows, runs = [], {"speaking": 0, "back to back": 0}
+    for load in ("silence", "speaking", "back to back"):
         stop = threading.Event()
 
         def talk() -> None:
-            nonlocal runs
+            if load == "back to back":
+                while not stop.is_set():
+                    transcriber.transcribe(speech)
+                    runs[load] += 1
+                return
+            listener = Listener(transcriber, lambda u: runs.__setitem__(load, runs[load] + 1),
+                                end_silence_ms=settings.end_silence_ms)
+            pushed = 0
             while not stop.is_set():
-                transcriber.transcribe(speech)
-                runs += 1
+                listener.push(commands[pushed % len(commands)])  # as a microphone delivers it: in real time
+                pushed += 1
+                time.sleep(FRAME / RATE)
+            listener.close()
 
-        worker = threading.Thread(target=talk, name="speech-bench") if talking else None
+        worker = threading.Thread(target=talk, name="speech-bench") if load != "silence" else None
         if worker:
             worker.start()
         built = open_stages(settings, catalog)
@@ -289,14 +363,17 @@ def _frames_while_transcribing(transcriber, settings: Settings, seconds: float =
             stop.set()
             if worker:
                 worker.join()
-        rows.append([f"{'+'.join(settings.stages)}, {'whisper transcribing back to back' if talking else 'silence'}",
-                     rate["fps"], rate["p50"], rate["p95"]])
+        label = {"silence": "silence", "speaking": "a person speaking commands, 1.2 s apart (live listener)",
+                 "back to back": "whisper transcribing back to back"}[load]
+        dropped = max(0, round((30.0 - rate["fps"]) * seconds))
+        rows.append([f"{'+'.join(settings.stages)}, {label}", rate["fps"], dropped, rate["p50"], rate["p95"]])
     base = rows[0]
     print_table("frame path while speech is transcribed (camera 30 fps; latency = frame in → ready for the encoder)",
-                ["frames", "fps", "p50 ms", "p95 ms", "p95 vs silence"],
-                [r + [ratio(r[3], base[3])] for r in rows])
-    print(f"whisper ran {runs} times in {seconds:.0f} s on {settings.whisper_threads} threads; it shares the 2 cores "
-          "with the frame path but never runs on the event loop or in a frame worker")
+                ["frames", "fps", "frames dropped", "p50 ms", "p95 ms", "p95 vs silence"],
+                [r + [ratio(r[4], base[4])] for r in rows])
+    print(f"in {seconds:.0f} s: {runs['speaking']} commands heard while speaking, whisper ran {runs['back to back']} "
+          f"times back to back, on {settings.whisper_threads} threads; it shares the 2 cores with the frame path but "
+          "never runs on the event loop or in a frame worker")
 
 
 def _count(tally: list[int], reference: str, hypothesis: str) -> None:

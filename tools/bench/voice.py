@@ -8,8 +8,13 @@ against the same scene and the same expected result. The table gives each phrase
 its end of speech → scene edit latency (measured on the server, sent with the scene event).
 
 What a voice command must say in the browser end-to-end test is chosen from here: only phrases
-heard right every time on this path (tests/test_e2e_voice.py). What whisper hears is a figure
+heard right every time on this path (tests/e2e/test_voice_commands.py). What whisper hears is a figure
 here, never an assertion.
+
+`--script` says the five commands of that test. Below the table: end of speech → scene edit over
+all phrases (p50, p95), and the page's own frame rate (what it shows, counted by
+requestVideoFrameCallback) while someone speaks — from the page's "listening" event to the scene
+event that answers it — against the seconds of silence before the first command.
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ from tools.bench.report import percentile_ms, print_table
 SAMPLE_RATE = 16_000
 CONNECT_S = 8.0  # leading silence: page load, WebRTC set-up and the typed sword fit in it
 # What is said → (the scene it is said in, typed first; the scene after it: props as "colour
-# kind", theme, style). The scenes are those of the browser test's script (tests/test_e2e_voice.py),
+# kind", theme, style). The scenes are those of the browser test's script (tests/e2e/test_voice_commands.py),
 # so each phrase is measured where the test says it.
 SWORD = ("give me a sword",)
 PHRASES: dict[str, tuple[tuple[str, ...], tuple[list[str], str | None, str | None]]] = {
@@ -47,20 +52,35 @@ PHRASES: dict[str, tuple[tuple[str, ...], tuple[list[str], str | None, str | Non
     "take me to the beach": (("give me a blue crown",), (["blue crown"], "beach", None)),
 }
 
-# Every scene event that came from the microphone, kept by the page as it arrives.
+# The commands of tests/e2e/test_voice_commands.py, in its order.
+SCRIPT = ("paint me like Rembrandt", "undo the last change", "no, not a sword, a crown", "make it blue",
+          "take me to Elsa's castle")
+
+# Every scene event that came from the microphone, kept by the page as it arrives; when speech
+# began and was answered (page clock), and the page's frame rate four times a second.
 RECORD_SCENES = """
 window.voiceScenes = [];
 window.typedScenes = 0;
+window.speaking = [];
+window.fpsLog = [];
 window.addEventListener("mirror-event", (e) => {
+  if (e.detail.type === "listening") window.speaking.push([performance.now(), null]);
   if (e.detail.type !== "scene") return;
-  if (e.detail.source === "voice") window.voiceScenes.push(e.detail);
+  if (e.detail.source === "voice") {
+    window.voiceScenes.push(e.detail);
+    const open = window.speaking[window.speaking.length - 1];
+    if (open && open[1] === null) open[1] = performance.now();
+  }
   if (e.detail.source === "typed") window.typedScenes += 1;
 });
+setInterval(() => { if (window.mirrorStats) window.fpsLog.push([performance.now(), window.mirrorStats.framesShown]); }, 250);
 """
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("phrases", nargs="*", help=f"what to say (default: the {len(PHRASES)} known phrases)")
+    parser.add_argument("--script", action="store_true",
+                        help="say the five commands of the browser e2e test (tests/e2e/test_voice_commands.py)")
     parser.add_argument("--repeat", type=int, default=20, help="times each phrase is said")
     parser.add_argument("--wpm", type=int, default=130, help="espeak-ng's speed, words a minute")
     parser.add_argument("--voice", default="en-us", help="espeak-ng's voice")
@@ -74,6 +94,8 @@ class Tally:
     heard: list[str] = field(default_factory=list)  # what whisper heard, each time
     right: int = 0
     latencies: list[float] = field(default_factory=list)  # end of speech → edit, seconds
+    fps_speaking: list[float] = field(default_factory=list)  # the page's fps, each half second someone spoke
+    fps_silent: list[float] = field(default_factory=list)  # ... and each half second of the silence before
 
 
 def described(scene: dict) -> tuple[list[str], str | None, str | None]:
@@ -87,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     from tools.fake_media import write_wav, write_y4m
     from tools.testclip import clip_frames
 
-    phrases = args.phrases or list(PHRASES)
+    phrases = args.phrases or (list(SCRIPT) if args.script else list(PHRASES))
     unknown = [p for p in phrases if p not in PHRASES]
     if unknown:
         raise SystemExit(f"no expected scene for {unknown}: add them to PHRASES in {__file__}")
@@ -117,6 +139,16 @@ def run(args: argparse.Namespace) -> int:
             for t in tallies]
     print_table(f"{args.voice} at {args.wpm} wpm through headless Chromium (Opus) → mirror serve on loopback, "
                 f"embeddings {'on' if args.embeddings else 'off'}", ["phrase", "right", "rate", "edit p50 ms", "edit p95 ms", "also heard"], rows)
+    latencies = [s for t in tallies for s in t.latencies]
+    print(f"\nall {len(tallies)} phrases: {sum(t.right for t in tallies)}/{args.repeat * len(tallies)} right; "
+          f"end of speech → scene edit (the scene event leaves the server) p50 {percentile_ms(latencies, 50):.0f} ms, "
+          f"p95 {percentile_ms(latencies, 95):.0f} ms over {len(latencies)} commands")
+    speaking = [f for t in tallies for f in t.fps_speaking]
+    silent = [f for t in tallies for f in t.fps_silent]
+    if speaking and silent:
+        print(f"the page's fps: {np.mean(silent):.1f} in silence ({len(silent) / 4:.0f} s), {np.mean(speaking):.1f} "
+              f"while someone speaks and is answered ({len(speaking) / 4:.0f} s): "
+              f"{np.mean(speaking) - np.mean(silent):+.1f} fps")
     return 0
 
 
@@ -153,9 +185,30 @@ def _listen(url: str, camera: Path, microphone: Path, phrase: str, repeat: int, 
                 if events:
                     _type(page, reset)
                 time.sleep(0.05)
+            _frame_rates(page, tally)
         finally:
             browser.close()
     return tally
+
+
+def _frame_rates(page, tally: Tally) -> None:
+    """The page's frames shown, counted every 250 ms, as fps over half-second windows: those inside
+    speech (its "listening" event → the scene event that answers it) and those of the silence before
+    the first command, once the video runs."""
+    log = page.evaluate("window.fpsLog")  # [page ms, frames shown so far]
+    speaking = page.evaluate("window.speaking")
+    if not speaking:
+        return
+    first_speech = speaking[0][0]
+    spans = [(start, end) for start, end in speaking if end is not None]
+    for (t0, shown0), (t1, shown1) in zip(log, log[2:]):
+        if not shown0 or t1 <= t0:
+            continue  # the video has not started
+        fps = (shown1 - shown0) * 1000 / (t1 - t0)
+        if any(start <= t0 and t1 <= end for start, end in spans):
+            tally.fps_speaking.append(fps)
+        elif t1 <= first_speech - 500:
+            tally.fps_silent.append(fps)
 
 
 def _type(page, commands: tuple[str, ...]) -> None:
