@@ -85,23 +85,26 @@ class MirrorServer(uvicorn.Server):
         super().__init__(config)
         self.drain = drain
         self.signals = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._serving = False
+        self._pending: list[tuple[int, str]] = []  # signals received (which one, its name), not yet handed on
 
     async def serve(self, sockets: Any = None) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._serving = True
         await super().serve(sockets)
 
     def handle_exit(self, sig: int, frame: "FrameType | None") -> None:
-        # Python runs this in the main thread between two bytecodes of whatever the loop was doing:
-        # the drain itself is started on the loop.
+        # Python runs this in the main thread between two bytecodes of whatever the loop was doing,
+        # so it only notes the signal: the server's own tick (on the loop, every 100 ms) starts the drain.
         self.signals += 1
-        if self._loop is None:
+        if not self._serving:
             self.should_exit = True
             return
-        step = self.drain.begin if self.signals == 1 else self.drain.hurry
-        self._loop.call_soon_threadsafe(step, signal.Signals(sig).name)
+        self._pending.append((self.signals, signal.Signals(sig).name))
 
     async def on_tick(self, counter: int) -> bool:
+        while self._pending:
+            nth, name = self._pending.pop(0)
+            (self.drain.begin if nth == 1 else self.drain.hurry)(name)
         return await super().on_tick(counter) or self.drain.finished
 
 
