@@ -64,6 +64,9 @@ SEAT_TIMEOUT_S = 60.0
 _CAPTURE_LOCK = threading.Lock()
 
 
+CPU_THREADS = 1  # torch's intra-op threads for the engine's own thread on a CPU (see _work)
+
+
 class EngineClosed(RuntimeError):
     """The engine was closed while a person waited for a step, or before they sat down."""
 
@@ -181,6 +184,10 @@ class DiffusionEngine:
                 seat._fail(EngineClosed("this seat was closed"))
 
     def _work(self) -> None:
+        if not self.cuda:
+            # On a CPU the engine shares the cores with every person's frame path: torch's second
+            # OpenMP thread spin-waits at each op's barrier while those threads hold the cores.
+            torch.set_num_threads(CPU_THREADS)
         while True:
             with self._cond:
                 while not self._closing and not any(s._pending for s in self._seats):
