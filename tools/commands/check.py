@@ -353,8 +353,8 @@ def live(report: Report, device, quick: bool, wanted: bool, people: list[int]) -
     report.section("live", env=env)
     steps, log_text = asyncio.run(_live_steps(env, people))
     loads = len(re.findall(r"diffusion engine ready in", log_text))
-    report.row("live", "engine loads", str(loads), "one per process when the server opens it at start-up; one per "
-               "person until then", failed=loads == 0, engine_loads=loads)
+    report.row("live", "engine loads", str(loads), f"for {sum(people)} people in turn: the server opens one engine at "
+               "start-up and everyone shares it", failed=loads != 1, engine_loads=loads)
     from tools.bench.report import percentile_ms
 
     for step in steps:
