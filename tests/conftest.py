@@ -1,4 +1,4 @@
-"""Fixtures the browser tests share: what Chromium's fake camera and microphone play."""
+"""Fixtures tests share: what Chromium's fake camera and microphone play; the catalog."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +6,7 @@ import pytest
 
 from tools.fake_media import write_wav, write_y4m
 from tools.testclip import clip_frames
+from world import Catalog
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +19,9 @@ def camera(tmp_path_factory):
 def silence(tmp_path_factory):
     """A second of silence as a 16-bit WAV, for a microphone that says nothing."""
     return write_wav(tmp_path_factory.mktemp("media") / "silence.wav", np.zeros(16000, np.float32), 16000)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    """The packaged catalog (props, themes, styles, the object library), loaded once per module."""
+    return Catalog.load()

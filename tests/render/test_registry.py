@@ -10,7 +10,7 @@ from mirror.render import registry
 from mirror.render.registry import STAGES, StagePlan, check, register
 from mirror.render.stage import Availability, Needs, RenderStage, StageBase, StageContext
 from mirror.server.settings import Settings
-from world import Catalog, Scene
+from world import Scene
 
 
 class Inverted(StageBase):
@@ -45,11 +45,6 @@ def plugins(monkeypatch):
     register("inverted", f"{__name__}:Inverted")
     register("gpu_only", f"{__name__}:NeedsAMissingGpu")
     return registry.STAGES
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return Catalog.load()
 
 
 def test_a_new_stage_is_registered_and_selected_by_name(plugins, catalog):

@@ -5,7 +5,6 @@ that a real offer has the shape the SDP check takes."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 import pytest
@@ -19,6 +18,7 @@ from mirror.server.rate_limit import KeyedBuckets, TokenBucket
 from mirror.server.sdp_check import check_offer_sdp
 from mirror.server.settings import Settings
 from mirror.session.page import Greeting, PageChannel
+from tests.open_channel import OpenChannel
 
 
 class Clock:
@@ -151,17 +151,6 @@ def test_a_repeated_log_line_is_let_through_a_few_times_then_counted():
 
 
 # ---- a message handler that fails ----
-class OpenChannel:
-    readyState = "open"
-
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-
-    def on(self, event, handler=None):
-        return handler
-
-    def send(self, payload: str) -> None:
-        self.sent.append(json.loads(payload))
 
 
 async def test_a_message_handler_that_fails_is_answered_and_counted_never_raised():

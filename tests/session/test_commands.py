@@ -19,6 +19,7 @@ from mirror.server.settings import Settings
 from mirror.session.commands import Commands
 from mirror.session.page import Greeting, PageChannel
 from speech import Hypothesis, Utterance
+from tests.open_channel import OpenChannel
 from world import Catalog, Interpreter, Scene
 from world.recognition import Recogniser
 
@@ -33,20 +34,6 @@ def services():
     # Commands uses the interpreter and the recogniser only: no whisper, stages or clips here.
     return Services(interpreter.catalog, interpreter, None, Recogniser(interpreter), plan=None, shared_stages=None,
                     clips=None)
-
-
-class OpenChannel:
-    """The page's end of the data channel: what the server sends, as the page would parse it."""
-    readyState = "open"
-
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-
-    def on(self, event, handler=None):
-        return handler
-
-    def send(self, payload: str) -> None:
-        self.sent.append(json.loads(payload))
 
 
 class Person:

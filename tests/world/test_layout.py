@@ -6,14 +6,9 @@ import pytest
 
 from pose import Landmark
 from pose.estimator import PoseEstimator
-from world import Catalog, Scene, layout
+from world import Scene, layout
 from world import edits
 from tools.testclip import clip_frames
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return Catalog.load()
 
 
 @pytest.fixture(scope="module")

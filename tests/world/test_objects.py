@@ -7,17 +7,12 @@ import json
 
 import pytest
 
-from world import Catalog, Scene, edits
+from world import Scene, edits
 from world.catalog import ANCHORS, CATALOG_DIR
 from world.embedding import Embedder
 from world.interpreter import Interpreter
 from world.objects import MEANING_FILE, meaning_phrases, plural
 from world.recognition import Recogniser
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return Catalog.load()
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,7 @@
 """The scene as data: edits, undo/redo, JSON, prompt, catalog consistency."""
-import pytest
 
-from world import Catalog, Scene
+from world import Scene
 from world import edits
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return Catalog.load()
 
 
 def test_catalog_has_the_promised_size(catalog):

@@ -16,29 +16,10 @@ from mirror.render.neural import NeuralRepaint
 from mirror.render.stage import NEURAL_STYLE, PROPS_ALPHA
 from mirror.server.settings import Settings
 from pose import Landmark
-from pose.estimator import PoseEstimator
-from tools.testclip import clip_frames
-from world import Catalog, Prop, Scene, layout
+from world import Prop, Scene, layout
 from world.layout import AROUND, PIVOT_AT
 
 PURPLE = (130, 60, 200)  # the palette's purple
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return Catalog.load()
-
-
-@pytest.fixture(scope="module")
-def still():
-    frame = next(clip_frames(1)).image
-    estimator = PoseEstimator(smoothing=False)
-    try:
-        for i in range(3):
-            pose = estimator.estimate(frame, i / 30)
-    finally:
-        estimator.close()
-    return frame, pose
 
 
 def scene_of(catalog, *specs: str, style: str | None = None) -> Scene:

@@ -11,7 +11,7 @@ from mirror.render.stage import NEURAL_STYLE, PROMPT_STYLE
 from pose import Landmark, Pose
 from pose.estimator import PoseEstimator
 from tests.camera_clip import FPS, astronaut, clip_frames, clip_transform
-from world import Catalog, Prop, Scene
+from world import Prop, Scene
 
 
 class FakeClock:
@@ -23,11 +23,6 @@ class FakeClock:
 
     def tick(self, seconds: float = 1 / FPS) -> None:
         self.now += seconds
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return Catalog.load()
 
 
 @pytest.fixture(scope="module")

@@ -14,24 +14,13 @@ from mirror.render.diffusion.engine import DiffusionEngine  # noqa: E402
 from mirror.render.stage import SharedStages, StageContext  # noqa: E402
 from mirror.server.settings import Settings  # noqa: E402
 from pose import Landmark, Pose  # noqa: E402
-from world import Catalog, Scene  # noqa: E402
+from world import Scene  # noqa: E402
 
 W, H = 160, 120
 SIZE = 128  # a 4:3 frame works at 128x128 (the nearest multiples of 64 to 128x96)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models gain nothing from a second thread, and on a busy box OpenMP's spinning costs 10×."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return Catalog.load()
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

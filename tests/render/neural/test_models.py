@@ -13,12 +13,6 @@ from mirror.render.neural import models
 from mirror.render.neural.models import StyleNetwork
 from mirror.server.settings import Settings
 from mirror.render.registry import StagePlan
-from world import Catalog
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return Catalog.load()
 
 
 @pytest.fixture(scope="module")

@@ -12,28 +12,9 @@ from mirror.render.composite import CompositeRenderer
 from mirror.render.neural import NeuralRepaint
 from mirror.render.stage import NEURAL_STYLE, PROPS_ALPHA
 from mirror.server.settings import Settings
-from pose.estimator import PoseEstimator
-from tools.testclip import clip_frames
-from world import Catalog, Prop, Scene
+from world import Prop, Scene
 
 BLUE_HUE = 120  # OpenCV hue, 0..180
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return Catalog.load()
-
-
-@pytest.fixture(scope="module")
-def still():
-    frame = next(clip_frames(1)).image
-    estimator = PoseEstimator(smoothing=False)
-    try:
-        for i in range(3):
-            pose = estimator.estimate(frame, i / 30)
-    finally:
-        estimator.close()
-    return frame, pose
 
 
 def paint(catalog, still, scene, keep_colours=True):

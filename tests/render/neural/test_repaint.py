@@ -11,13 +11,8 @@ from tools.bench.neural import flicker_with_and_without_stabilisation
 from mirror.render.neural import NeuralRepaint
 from mirror.server.settings import Settings
 from tools.testclip import clip_frames
-from world import Catalog, Scene
+from world import Scene
 from world import edits
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return Catalog.load()
 
 
 @pytest.fixture(scope="module")
