@@ -3,8 +3,6 @@ hue shift that keeps alpha and shading, placed where the scene says (one copy, o
 around"), and kept through the style stage and a clip recording."""
 from __future__ import annotations
 
-import itertools
-
 import cv2
 import numpy as np
 import pytest
@@ -12,10 +10,8 @@ import pytest
 from mirror.render.composite import CompositeRenderer
 from mirror.render.composite.props import SpriteCache, load_art, rasterize
 from mirror.render.composite.tint import FAMILY_HUE, main_hue, tint
-from mirror.render.neural import NeuralRepaint
-from mirror.render.stage import NEURAL_STYLE, PROPS_ALPHA
-from mirror.server.settings import Settings
 from pose import Landmark
+from tests.render.painting import paint
 from world import Prop, Scene, layout
 from world.layout import AROUND, PIVOT_AT
 
@@ -156,18 +152,6 @@ def test_a_prop_moved_off_its_categorys_place_takes_that_places_size(catalog):
 
 
 # ---- drawn, under a style, recorded ----
-def paint(catalog, still, scene):
-    image, pose = still
-    composite = CompositeRenderer(catalog, provided=frozenset({NEURAL_STYLE}), clock=lambda: 1.5, smoothing=False)
-    planes: dict = {}
-    drawn = composite.render(image, pose, scene, planes=planes)
-    repaint = NeuralRepaint(Settings.load(environ={}).replace(neural_stabilize=False), catalog,
-                            clock=itertools.count().__next__)
-    repaint.render(drawn, pose, scene, planes=planes)
-    painted = repaint.render(drawn, pose, scene, planes=planes)
-    return drawn, painted, planes.get(PROPS_ALPHA)
-
-
 def mean_hue(image: np.ndarray, mask: np.ndarray) -> float:
     h = hsv(image)[..., 0][mask] * (2 * np.pi / 256)
     return float(np.angle(np.mean(np.exp(1j * h))) * 256 / (2 * np.pi) % 256)

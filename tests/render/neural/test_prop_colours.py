@@ -2,32 +2,14 @@
 style still changes the whole picture."""
 from __future__ import annotations
 
-import itertools
-
 import cv2
 import numpy as np
 import pytest
 
-from mirror.render.composite import CompositeRenderer
-from mirror.render.neural import NeuralRepaint
-from mirror.render.stage import NEURAL_STYLE, PROPS_ALPHA
-from mirror.server.settings import Settings
+from tests.render.painting import paint
 from world import Prop, Scene
 
 BLUE_HUE = 120  # OpenCV hue, 0..180
-
-
-def paint(catalog, still, scene, keep_colours=True):
-    """Composite (as it runs before a repaint) then the neural repaint, once the style has faded in."""
-    image, pose = still
-    composite = CompositeRenderer(catalog, provided=frozenset({NEURAL_STYLE}), clock=lambda: 1.5, smoothing=False)
-    planes: dict = {}
-    drawn = composite.render(image, pose, scene, planes=planes)
-    repaint = NeuralRepaint(Settings.load(environ={}).replace(neural_stabilize=False), catalog,
-                            clock=itertools.count().__next__)
-    repaint.render(drawn, pose, scene, planes=planes if keep_colours else None)
-    painted = repaint.render(drawn, pose, scene, planes=planes if keep_colours else None)
-    return drawn, painted, planes.get(PROPS_ALPHA)
 
 
 def mean_hue_and_saturation(image: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
