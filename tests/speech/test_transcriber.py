@@ -119,6 +119,21 @@ def test_a_call_made_to_ask_again_replaces_the_transcribers_own_reask(voices):
     assert heard.reasked and "helmet" in heard.reasked[0].text.lower()
 
 
+def test_people_heard_at_once_get_the_readings_each_gets_alone(voices):
+    # One whisper serves everyone: its decodes run on two workers, two at a time, and two callers
+    # at once must neither mix their readings nor change them.
+    from concurrent.futures import ThreadPoolExecutor
+
+    transcriber = load_transcriber(n_best=True)
+    audios = [np.concatenate([silence(0.3), voices(text, i), silence(0.3)])
+              for i, text in enumerate(["undo", "give me a helmet", "bigger", "put me in outer space"])]
+    alone = [transcriber.hear(audio).hypotheses for audio in audios]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda audio: transcriber.hear(audio).hypotheses, audios))
+    assert together == alone
+    assert all(alone)
+
+
 class CalledOffAfter:
     """A cancel flag that is set once it has been looked at `checks` times."""
 
