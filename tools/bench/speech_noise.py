@@ -2,6 +2,9 @@
 
 No audio is committed: each clip is made in a temporary directory from text, a voice, a speed and a
 kind of noise (tools/bench/speech_heldout.py lists them). All audio here is 16 kHz mono float32.
+Every sox call runs in its repeatable mode (`-R`): without it sox seeds its noise and its dither
+from the clock, so each run of a bench heard different audio and its figures moved with it (the
+same code read 38 to 41 of the 48 held-out commands).
 """
 from __future__ import annotations
 
@@ -11,13 +14,14 @@ from pathlib import Path
 import numpy as np
 
 RATE = 16_000
+NOISE_S = 30.0  # the stretch of each noise colour the clips' noise is cut from
 
 
 def speak(text: str, path: Path, voice: str, speed: int) -> np.ndarray:
     """`text` spoken by espeak-ng, resampled by sox to 16 kHz mono."""
     raw = path.with_suffix(".espeak.wav")
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True, capture_output=True)
-    subprocess.run(["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(path)], check=True,
+    subprocess.run(["sox", "-R", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(path)], check=True,
                    capture_output=True)
     return read(path)
 
@@ -27,8 +31,9 @@ def noise(kind: str, seconds: float, directory: Path, babble: tuple[str, ...] = 
     "whitenoise"), "hum" (50 Hz mains with its harmonics), or "babble" (the `babble` sentences
     spoken at once by different voices, mixed by sox, muffled and made reverberant as talk from
     across a room, looped to length)."""
-    path = directory / f"noise-{kind}-{seed}.wav"
-    length = f"{seconds + 0.05:.2f}"  # sox rounds: a little more, then cut to the sample
+    # One stretch of each noise per directory; each seed takes its own part of it.
+    path = directory / f"noise-{kind}.wav"
+    length = f"{max(seconds, NOISE_S) + 0.05:.2f}"  # sox rounds: a little more, then cut to the sample
     if kind == "babble":
         voices = ("en-us+m1", "en-gb+f4", "en-us+m6", "en-gb-x-rp+f1")
         parts = []
@@ -38,21 +43,25 @@ def noise(kind: str, seconds: float, directory: Path, babble: tuple[str, ...] = 
             parts.append(str(part))
         mixed = directory / f"babble-{seed}.wav"
         # Talk from across a room: muffled and reverberant.
-        subprocess.run(["sox", "-m", *parts, str(mixed), "lowpass", "1200", "reverb", "80", "50", "100"], check=True,
-                       capture_output=True)
+        subprocess.run(["sox", "-R", "-m", *parts, str(mixed), "lowpass", "1200", "reverb", "80", "50", "100"],
+                       check=True, capture_output=True)
         voices_mixed = read(mixed)
         repeats = int(np.ceil(seconds * RATE / len(voices_mixed)))
         start = (seed * 7919) % len(voices_mixed)  # a different stretch of talk for each clip
         return np.roll(np.tile(voices_mixed, repeats + 1), -start)[:int(seconds * RATE)]
-    if kind == "hum":
-        tones = [f"|sox -n -r {RATE} -c 1 -p synth {length} sine {f} vol {v}"
-                 for f, v in ((50, 1.0), (100, 0.5), (150, 0.35), (250, 0.2))]
-        subprocess.run(["sox", "-m", *tones, "-r", str(RATE), "-c", "1", "-b", "16", str(path)], check=True,
-                       capture_output=True)
-    else:
-        subprocess.run(["sox", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(path), "synth", length, kind,
-                        "vol", "0.5"], check=True, capture_output=True)
-    return read(path)[:int(seconds * RATE)]
+    if not path.exists() or len(read(path)) < seconds * RATE:
+        if kind == "hum":
+            tones = [f"|sox -n -r {RATE} -c 1 -p synth {length} sine {f} vol {v}"
+                     for f, v in ((50, 1.0), (100, 0.5), (150, 0.35), (250, 0.2))]
+            subprocess.run(["sox", "-R", "-m", *tones, "-r", str(RATE), "-c", "1", "-b", "16", str(path)],
+                           check=True, capture_output=True)
+        else:
+            subprocess.run(["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(path), "synth", length,
+                            kind, "vol", "0.5"], check=True, capture_output=True)
+    stretch = read(path)
+    need = int(seconds * RATE)
+    start = (seed * 7919) % max(1, len(stretch) - need + 1)
+    return stretch[start:start + need]
 
 
 def mix(speech: np.ndarray, background: np.ndarray, snr_db: float) -> np.ndarray:
