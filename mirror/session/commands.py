@@ -214,8 +214,14 @@ class Commands:
     def _timings(heard: "Utterance | None") -> dict | None:
         if heard is None or heard.speech_end_at is None:
             return None
-        # End of speech → the edited scene leaves for the page: the delay a person feels.
-        return {"speech_end_to_edit_ms": round((time.monotonic() - heard.speech_end_at) * 1000, 1)}
+        # End of speech → the edited scene leaves for the page: the delay a person feels; and of
+        # it, end of speech → whisper's readings (what a decode started in the pause did not hide),
+        # and whisper's own time on the utterance.
+        timings = {"speech_end_to_edit_ms": round((time.monotonic() - heard.speech_end_at) * 1000, 1),
+                   "whisper_ms": round(heard.transcribe_ms, 1)}
+        if (text_ms := heard.latency_ms) is not None:
+            timings["speech_end_to_text_ms"] = round(text_ms, 1)
+        return timings
 
     async def _reset(self) -> None:
         """The next visitor starts from an empty scene, with no stranger's history to undo into."""

@@ -94,6 +94,8 @@ class Tally:
     heard: list[str] = field(default_factory=list)  # what whisper heard, each time
     right: int = 0
     latencies: list[float] = field(default_factory=list)  # end of speech → edit, seconds
+    to_text: list[float] = field(default_factory=list)  # end of speech → whisper's readings, seconds
+    whisper: list[float] = field(default_factory=list)  # whisper's time per utterance, seconds
     fps_speaking: list[float] = field(default_factory=list)  # the page's fps, each half second someone spoke
     fps_silent: list[float] = field(default_factory=list)  # ... and each half second of the silence before
 
@@ -143,6 +145,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nall {len(tallies)} phrases: {sum(t.right for t in tallies)}/{args.repeat * len(tallies)} right; "
           f"end of speech → scene edit (the scene event leaves the server) p50 {percentile_ms(latencies, 50):.0f} ms, "
           f"p95 {percentile_ms(latencies, 95):.0f} ms over {len(latencies)} commands")
+    to_text = [s for t in tallies for s in t.to_text]
+    whisper = [s for t in tallies for s in t.whisper]
+    if to_text and whisper:
+        print(f"  of which end of speech → whisper's readings p50 {percentile_ms(to_text, 50):.0f} ms, p95 "
+              f"{percentile_ms(to_text, 95):.0f} ms (whisper per utterance p50 {percentile_ms(whisper, 50):.0f} ms, "
+              f"p95 {percentile_ms(whisper, 95):.0f} ms, started in the pause)")
     speaking = [f for t in tallies for f in t.fps_speaking]
     silent = [f for t in tallies for f in t.fps_silent]
     if speaking and silent:
@@ -179,8 +187,13 @@ def _listen(url: str, camera: Path, microphone: Path, phrase: str, repeat: int, 
                 for event in events:
                     tally.heard.append(event.get("heard", event["utterance"]))
                     tally.right += described(event["scene"]) == expected
-                    if (ms := event.get("timings", {}).get("speech_end_to_edit_ms")) is not None:
+                    timings = event.get("timings") or {}
+                    if (ms := timings.get("speech_end_to_edit_ms")) is not None:
                         tally.latencies.append(ms / 1000)
+                    if (ms := timings.get("speech_end_to_text_ms")) is not None:
+                        tally.to_text.append(ms / 1000)
+                    if (ms := timings.get("whisper_ms")) is not None:
+                        tally.whisper.append(ms / 1000)
                 seen += len(events)
                 if events:
                     _type(page, reset)
