@@ -24,13 +24,14 @@ decoded once more when that function reads the first readings and names a prompt
 nearest-sounding catalog names for a word nothing explains): `Heard.reasked`. So speech asks whisper
 again itself, and the readings travel one way, to whoever chooses among them.
 
-The model runs on two workers (CTranslate2 replicas sharing one copy of the weights), so the
-n-best and the short-command decode run at once: a decode steps through a handful of tokens over
-small matrices and leaves most of its threads' time idle, so two side by side take little longer
-than one. On the bench's 82 spoken commands (cut as the live path cuts them): encode + both decodes
-p50 325 ms / p95 451 ms one after the other, 237–263 / 324–355 ms side by side, the readings
-identical (82 of 82); one worker of one thread each or a second copy of the weights for the decodes
-(+250 MB) measured the same within the noise.
+Two copies of the model: one with `threads` threads encodes (the encoder's large matrices use
+both cores: 68 ms for the 10 s window with 2 threads, 120 ms with 1), and one of two single-thread
+workers decodes, so the n-best and the short-command decode run at once, each on a core. A decode
+steps through a handful of tokens with small matrices, and a second thread barely helps it: on
+the bench's 82 spoken commands, encode + both decodes took p50 325 ms / p95 451 ms one after the
+other with two threads each, 237 / 347 ms with the decodes side by side on one thread each; the
+readings were identical (82 of 82). The decoding copy costs a second load of the weights
+(~75 MB for base).
 
 A decode started on a guess (speech/listener.py starts one as soon as the speaker pauses) can be
 called off with `cancelled`: `hear` looks at it before each of its steps (encode, each decode) and
@@ -126,7 +127,8 @@ class Transcriber:
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
-        self._whisper = load_whisper(model, threads, workers=2)  # two decodes at once
+        self._whisper = load_whisper(model, threads)  # features, tokenizer, encoder
+        self._decoder = load_whisper(model, threads=1, workers=2).model  # two decodes at once
         self.hypotheses = max(1, hypotheses)
         self.beam_size = max(beam_size, self.hypotheses)
         multilingual = self._whisper.model.is_multilingual
@@ -202,7 +204,7 @@ class Transcriber:
 
     def _start(self, encoded, prompt_tokens: list[int], max_new: int, beam_size: int, hypotheses: int):
         """One decode of `encoded` under `prompt_tokens`, started on a free decoding worker."""
-        return self._whisper.model.generate(
+        return self._decoder.generate(
             encoded, [prompt_tokens], asynchronous=True, beam_size=beam_size, num_hypotheses=hypotheses,
             max_length=len(prompt_tokens) + max_new, suppress_blank=True, suppress_tokens=self._suppress,
             return_scores=True, return_no_speech_prob=True,

@@ -88,7 +88,7 @@ class Settings:
     # --- speech ---
     speech: bool = True
     whisper_model: str = "base"  # "base", "tiny.en" or a CTranslate2 whisper directory (speech/models.py)
-    whisper_threads: int = 2  # per whisper worker: it encodes on one and decodes on two at once (speech/transcriber.py)
+    whisper_threads: int = 2  # whisper's encoder; its decodes take one thread each, two at once (speech/transcriber.py)
     beam_size: int = 1
     # Silence that ends an utterance: shorter cuts words, longer feels laggy.
     end_silence_ms: int = 300
