@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,16 +64,40 @@ def whisper_source(model: str | Path | None = None) -> WhisperSource:
     return WhisperSource(str(path), str(path))
 
 
-def load_whisper(model: str | Path | None = None, threads: int = 2, workers: int = 1):
-    """`faster_whisper.WhisperModel` for `model` (as `whisper_source` reads it), int8 on the CPU:
-    `workers` copies that run at once, `threads` threads each. Raises WhisperModelError, with what
-    to do, when it is missing or unreadable."""
-    from faster_whisper import WhisperModel
+def load_whisper(model: str | Path | None = None, threads: int = 2):
+    """`faster_whisper.WhisperModel` for `model` (as `whisper_source` reads it), int8 on the CPU,
+    `threads` threads. Raises WhisperModelError, with what to do, when it is missing or unreadable."""
+    return _loaded(whisper_source(model), threads)
+
+
+def load_whisper_and_decoder(model: str | Path | None = None, threads: int = 2, decoders: int = 2):
+    """`load_whisper`'s model and, from the same bytes (read once), a second copy of its weights
+    for decoding: a CTranslate2 whisper with `decoders` workers of one thread each, which run at
+    once (speech/transcriber.py)."""
+    import ctranslate2
 
     source = whisper_source(model)
-    try:
+    whisper = _loaded(source, threads)
+    with _readable(source):
+        decoder = ctranslate2.models.Whisper(source.path, device="cpu", compute_type="int8", inter_threads=decoders,
+                                             intra_threads=1, files=dict(source.files) if source.files else None)
+    return whisper, decoder
+
+
+def _loaded(source: WhisperSource, threads: int):
+    from faster_whisper import WhisperModel
+
+    with _readable(source):
+        # A copy of the files: WhisperModel takes the tokenizer's out of the dict it is given.
         return WhisperModel(source.path, device="cpu", compute_type="int8", cpu_threads=threads,
-                            num_workers=workers, local_files_only=True, files=source.files)
+                            local_files_only=True, files=dict(source.files) if source.files else None)
+
+
+@contextmanager
+def _readable(source: WhisperSource):
+    """CTranslate2 failing to read `source` becomes WhisperModelError, with what to do."""
+    try:
+        yield
     except Exception as exc:
         raise WhisperModelError(f"cannot load the whisper model {source.name} ({exc}): it looks corrupt; "
                                 f"{source.reinstall}, or set MIRROR_WHISPER_MODEL to another model") from exc

@@ -52,7 +52,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from speech.audio import SAMPLE_RATE
-from speech.models import WhisperModelError, load_whisper
+from speech.models import WhisperModelError, load_whisper_and_decoder
 from speech.utterance import Hypothesis
 
 log = logging.getLogger(__name__)
@@ -129,8 +129,8 @@ class Transcriber:
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
-        self._whisper = load_whisper(model, threads)  # features, tokenizer, encoder
-        self._decoder = load_whisper(model, threads=1, workers=2).model  # two decodes at once
+        # Features, tokenizer and encoder; and the copy that runs two decodes at once.
+        self._whisper, self._decoder = load_whisper_and_decoder(model, threads)
         self.hypotheses = max(1, hypotheses)
         self.beam_size = max(beam_size, self.hypotheses)
         multilingual = self._whisper.model.is_multilingual
