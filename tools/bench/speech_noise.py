@@ -49,7 +49,9 @@ def noise(kind: str, seconds: float, directory: Path, babble: tuple[str, ...] = 
         repeats = int(np.ceil(seconds * RATE / len(voices_mixed)))
         start = (seed * 7919) % len(voices_mixed)  # a different stretch of talk for each clip
         return np.roll(np.tile(voices_mixed, repeats + 1), -start)[:int(seconds * RATE)]
-    if not path.exists() or len(read(path)) < seconds * RATE:
+    need = int(seconds * RATE)
+    stretch = read(path) if path.exists() else np.zeros(0, np.float32)
+    if len(stretch) < need:
         if kind == "hum":
             tones = [f"|sox -n -r {RATE} -c 1 -p synth {length} sine {f} vol {v}"
                      for f, v in ((50, 1.0), (100, 0.5), (150, 0.35), (250, 0.2))]
@@ -58,8 +60,7 @@ def noise(kind: str, seconds: float, directory: Path, babble: tuple[str, ...] = 
         else:
             subprocess.run(["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(path), "synth", length,
                             kind, "vol", "0.5"], check=True, capture_output=True)
-    stretch = read(path)
-    need = int(seconds * RATE)
+        stretch = read(path)
     start = (seed * 7919) % max(1, len(stretch) - need + 1)
     return stretch[start:start + need]
 
