@@ -31,7 +31,7 @@ steps through a handful of tokens with small matrices, and a second thread barel
 the bench's 82 spoken commands, encode + both decodes took p50 325 ms / p95 451 ms one after the
 other with two threads each, 237 / 347 ms with the decodes side by side on one thread each; the
 readings were identical (82 of 82). The decoding copy costs a second load of the weights
-(~250 MB resident and 0.5 s at start-up for base). One model with two workers of two threads
+(~290 MB resident and 0.35 s at start-up for base, read from the same bytes). One model with two workers of two threads
 (replicas share the weights) was slower in the live bench, with the VAD beside it: whisper p95
 432–467 ms against 370–396.
 
