@@ -242,7 +242,7 @@ class Listener:
                 return
             self._utterances += 1
         utterance = Utterance(text, segment.start_s, segment.end_s, speech_end_at, time.monotonic(), ms,
-                              heard.hypotheses, heard.reasked)
+                              heard.hypotheses, heard.reasked, heard.encode_ms)
         try:
             self._on_utterance(utterance)
         except Exception:

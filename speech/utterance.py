@@ -28,6 +28,7 @@ class Utterance:
     # the JSON form.
     alternatives: tuple[Hypothesis, ...] = ()
     reasked: tuple[Hypothesis, ...] = ()
+    encode_ms: float = 0.0  # of transcribe_ms, whisper's encoder; the rest its decodes (speech/transcriber.py)
 
     @property
     def latency_ms(self) -> float | None:

@@ -216,9 +216,9 @@ class Commands:
             return None
         # End of speech → the edited scene leaves for the page: the delay a person feels; and of
         # it, end of speech → whisper's readings (what a decode started in the pause did not hide),
-        # and whisper's own time on the utterance.
+        # and whisper's own time on the utterance, and of that its encoder's.
         timings = {"speech_end_to_edit_ms": round((time.monotonic() - heard.speech_end_at) * 1000, 1),
-                   "whisper_ms": round(heard.transcribe_ms, 1)}
+                   "whisper_ms": round(heard.transcribe_ms, 1), "whisper_encode_ms": round(heard.encode_ms, 1)}
         if (text_ms := heard.latency_ms) is not None:
             timings["speech_end_to_text_ms"] = round(text_ms, 1)
         return timings

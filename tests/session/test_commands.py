@@ -162,10 +162,11 @@ async def test_a_live_utterances_scene_event_carries_its_delay_and_whisper_part(
     person = Person(services)
     end = time.monotonic() - 0.25  # speech ended 250 ms ago; whisper's readings came 200 ms after it
     person.outbox.publish(UtteranceHeard(Utterance("Give me a sword.", 0.0, 1.0, end, end + 0.2, 310.0,
-                                                   (Hypothesis("Give me a sword.", -0.2),))))
+                                                   (Hypothesis("Give me a sword.", -0.2),), encode_ms=120.0)))
     await person.settled()
     (changed,) = [e for e in person.events if isinstance(e, SceneChanged)]
     assert changed.timings["speech_end_to_edit_ms"] >= 250
     assert changed.timings["speech_end_to_text_ms"] == 200.0 and changed.timings["whisper_ms"] == 310.0
+    assert changed.timings["whisper_encode_ms"] == 120.0
     await person.type("give me a crown")  # typed: no speech, no delay to tell
     assert [e for e in person.events if isinstance(e, SceneChanged)][-1].timings is None

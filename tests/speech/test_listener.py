@@ -60,6 +60,7 @@ def test_frames_of_any_rate_layout_and_format_become_an_utterance(transcriber, v
     assert heard.speech_starts == 1
     assert utterance.speech_end_at is not None and utterance.transcribed_at >= utterance.speech_end_at
     assert utterance.latency_ms is not None and utterance.transcribe_ms > 0
+    assert 0 < utterance.encode_ms < utterance.transcribe_ms  # whisper's encoder, then its decodes
     assert listener.stats.received_s == pytest.approx(len(speech16k) / SAMPLE_RATE, abs=0.05)
 
 

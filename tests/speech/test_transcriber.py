@@ -74,6 +74,11 @@ def test_hear_gives_distinct_readings_the_first_being_the_transcript(voices):
     assert len({h.text.lower().strip(".,!? ") for h in readings.hypotheses}) == len(readings.hypotheses)
 
 
+def test_hear_says_how_much_of_its_time_the_encoder_took(voices):
+    readings = heard(voices, "give me a helmet")
+    assert 0 < readings.encode_ms < readings.ms  # the decodes took the rest
+
+
 def test_a_reading_both_decodes_give_keeps_its_place_and_the_better_score():
     from speech.transcriber import _distinct
     from speech.utterance import Hypothesis

@@ -205,9 +205,11 @@ def _spoken_commands(transcriber, interpreter, recogniser, settings: Settings, p
         print(f"  missed ({name}): {miss}")
     _by_length([(seconds, latency) for r in results for seconds, latency in r["by_length"]])
     whisper = [w for r in results for w in r["whisper"]]
-    ready = sum(1 for _, after_end in whisper if after_end is not None and after_end < 5)
-    print(f"whisper per utterance p50 {np.median([ms for ms, _ in whisper]):.0f} ms, p95 "
-          f"{np.percentile([ms for ms, _ in whisper], 95):.0f} ms; its readings were ready when the end of speech was "
+    ready = sum(1 for _, after_end, _ in whisper if after_end is not None and after_end < 5)
+    encode = [e for _, _, e in whisper]
+    print(f"whisper per utterance p50 {np.median([ms for ms, _, _ in whisper]):.0f} ms, p95 "
+          f"{np.percentile([ms for ms, _, _ in whisper], 95):.0f} ms (its encoder p50 {np.median(encode):.0f} ms, p95 "
+          f"{np.percentile(encode, 95):.0f} ms); its readings were ready when the end of speech was "
           f"known (decoded in the pause) for {ready} of {len(whisper)}")
     hits, misses_, wasted, whisper = (sum(r["speculation"][k] for r in results) for k in range(4))
     print(f"decodes started in a pause: {hits + misses_}, used {hits}, wasted {misses_} "
@@ -242,7 +244,7 @@ def _spoken_set(cases, conditions, transcriber, interpreter, recogniser, setting
     from world import Scene
 
     latency, understand_s, heard_pairs, understood_pairs, misses = [], [], [], [], []
-    by_length, asked, whisper = [], [], []  # whisper: (its ms, end of speech → readings ms) per utterance
+    by_length, asked, whisper = [], [], []  # whisper: (its ms, end of speech → readings ms, encoder ms) per utterance
     speculation = [0, 0, 0.0, 0.0]  # decodes used, wasted; whisper ms wasted, used
     right, by_noise = 0, {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -299,7 +301,7 @@ def _spoken_set(cases, conditions, transcriber, interpreter, recogniser, setting
                 latency.append(heard[0][2] - heard[0][0].speech_end_at)
                 understand_s.append(heard[0][3])
                 by_length.append((heard[0][0].end_s - heard[0][0].start_s, latency[-1]))
-                whisper.append((heard[0][0].transcribe_ms, heard[0][0].latency_ms))
+                whisper.append((heard[0][0].transcribe_ms, heard[0][0].latency_ms, heard[0][0].encode_ms))
             if not ok:
                 got = (f"heard {heard[0][0].text!r}, understood {heard[0][1].utterance!r} → "
                        f"{describe_scene(heard[-1][1].scene)}") if heard else "nothing heard"

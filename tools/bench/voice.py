@@ -96,6 +96,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)  # end of speech → edit, seconds
     to_text: list[float] = field(default_factory=list)  # end of speech → whisper's readings, seconds
     whisper: list[float] = field(default_factory=list)  # whisper's time per utterance, seconds
+    encode: list[float] = field(default_factory=list)  # ... of it, its encoder's
     fps_speaking: list[float] = field(default_factory=list)  # the page's fps, each half second someone spoke
     fps_silent: list[float] = field(default_factory=list)  # ... and each half second of the silence before
 
@@ -148,9 +149,13 @@ def run(args: argparse.Namespace) -> int:
     to_text = [s for t in tallies for s in t.to_text]
     whisper = [s for t in tallies for s in t.whisper]
     if to_text and whisper:
+        encode = [s for t in tallies for s in t.encode]
+        decode = [w - e for w, e in zip(whisper, encode)]
         print(f"  of which end of speech → whisper's readings p50 {percentile_ms(to_text, 50):.0f} ms, p95 "
               f"{percentile_ms(to_text, 95):.0f} ms (whisper per utterance p50 {percentile_ms(whisper, 50):.0f} ms, "
-              f"p95 {percentile_ms(whisper, 95):.0f} ms, started in the pause)")
+              f"p95 {percentile_ms(whisper, 95):.0f} ms, started in the pause: its encoder p50 "
+              f"{percentile_ms(encode, 50):.0f} / p95 {percentile_ms(encode, 95):.0f} ms, the decodes "
+              f"{percentile_ms(decode, 50):.0f} / {percentile_ms(decode, 95):.0f} ms)")
     speaking = [f for t in tallies for f in t.fps_speaking]
     silent = [f for t in tallies for f in t.fps_silent]
     if speaking and silent:
@@ -194,6 +199,7 @@ def _listen(url: str, camera: Path, microphone: Path, phrase: str, repeat: int, 
                         tally.to_text.append(ms / 1000)
                     if (ms := timings.get("whisper_ms")) is not None:
                         tally.whisper.append(ms / 1000)
+                        tally.encode.append(timings.get("whisper_encode_ms", 0.0) / 1000)
                 seen += len(events)
                 if events:
                     _type(page, reset)
