@@ -199,7 +199,7 @@ def _listen(url: str, camera: Path, microphone: Path, phrase: str, repeat: int, 
                         tally.to_text.append(ms / 1000)
                     if (ms := timings.get("whisper_ms")) is not None:
                         tally.whisper.append(ms / 1000)
-                        tally.encode.append(timings.get("whisper_encode_ms", 0.0) / 1000)
+                        tally.encode.append(timings["whisper_encode_ms"] / 1000)  # sent beside whisper_ms
                 seen += len(events)
                 if events:
                     _type(page, reset)
